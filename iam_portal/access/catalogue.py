@@ -1,0 +1,539 @@
+"""The role and permission catalogue: data in code.
+
+Six roles, where each may be bound, and the permission keys each grants at the level it is bound
+(company, project or environment), plus the Console root keys. The cells follow the newest documented
+state of Mia-Platform Console's permission tables (see README "Roles and permissions").
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    COMPANY = "company"
+    PROJECT = "project"
+    ENVIRONMENT = "environment"
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    label: str
+    rank: int
+    description: str
+
+
+GUEST = "guest"
+REPORTER = "reporter"
+DEVELOPER = "developer"
+MAINTAINER = "maintainer"
+PROJECT_ADMIN = "project-admin"
+COMPANY_OWNER = "company-owner"
+
+ROLES: dict[str, Role] = {
+    role.id: role
+    for role in (
+        Role(GUEST, "Guest", 1, "Sees basic information of the resources it is bound on."),
+        Role(REPORTER, "Reporter", 2, "Views project configuration and runtime environments."),
+        Role(DEVELOPER, "Developer", 3, "Edits project configuration and views runtime environments."),
+        Role(MAINTAINER, "Maintainer", 4, "Edits project configuration and operates runtime environments."),
+        Role(
+            PROJECT_ADMIN,
+            "Project Administrator",
+            5,
+            "Manages a project's identities and every aspect of it.",
+        ),
+        Role(COMPANY_OWNER, "Company Owner", 6, "Manages the company's identities and every project in it."),
+    )
+}
+ROLE_IDS: tuple[str, ...] = tuple(ROLES)
+ROLE_CHOICES: list[tuple[str, str]] = [(role.id, role.label) for role in ROLES.values()]
+
+# Where each role may be bound.
+ROLES_BY_LEVEL: dict[Level, tuple[str, ...]] = {
+    Level.COMPANY: ROLE_IDS,
+    Level.PROJECT: (GUEST, REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN),
+    Level.ENVIRONMENT: (REPORTER, MAINTAINER),
+}
+
+_ALL = frozenset(ROLE_IDS)
+_REPORTER_UP = frozenset({REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN, COMPANY_OWNER})
+_DEVELOPER_UP = frozenset({DEVELOPER, MAINTAINER, PROJECT_ADMIN, COMPANY_OWNER})
+_MAINTAINER_UP = frozenset({MAINTAINER, PROJECT_ADMIN, COMPANY_OWNER})
+_ADMINS = frozenset({PROJECT_ADMIN, COMPANY_OWNER})
+_OWNER = frozenset({COMPANY_OWNER})
+
+
+@dataclass(frozen=True)
+class Permission:
+    key: str
+    level: Level
+    description: str
+    roles: frozenset[str]
+
+
+PERMISSIONS: tuple[Permission, ...] = (
+    # Granted when a role is bound on a company.
+    Permission("console.company.view", Level.COMPANY, "View the company's basic information", _ALL),
+    Permission("console.company.details.update", Level.COMPANY, "Edit the company's information", _OWNER),
+    Permission("console.company.project.create", Level.COMPANY, "Create projects in the company", _OWNER),
+    Permission(
+        "console.company.project.view", Level.COMPANY, "View every project of the company", _REPORTER_UP
+    ),
+    Permission(
+        "console.company.project.environment.view",
+        Level.COMPANY,
+        "View every environment of every project of the company",
+        _REPORTER_UP,
+    ),
+    Permission(
+        "console.company.project.service.repository.create",
+        Level.COMPANY,
+        "Create service repositories in every project of the company",
+        _DEVELOPER_UP,
+    ),
+    Permission(
+        "console.company.project.configuration.update",
+        Level.COMPANY,
+        "Commit configuration changes in every project of the company",
+        _DEVELOPER_UP,
+    ),
+    Permission(
+        "console.company.project.secreted_variables.manage",
+        Level.COMPANY,
+        "Manage secret environment variables of every project of the company",
+        _ADMINS,
+    ),
+    Permission(
+        "console.company.project.environment.deploy.trigger",
+        Level.COMPANY,
+        "Deploy to every environment of every project of the company",
+        _MAINTAINER_UP,
+    ),
+    Permission(
+        "console.company.project.environment.k8s.pod.delete",
+        Level.COMPANY,
+        "Restart pods in every environment of every project of the company",
+        _MAINTAINER_UP,
+    ),
+    Permission(
+        "console.company.project.environment.k8s.job.delete",
+        Level.COMPANY,
+        "Delete jobs in every environment of every project of the company",
+        _MAINTAINER_UP,
+    ),
+    Permission(
+        "console.company.project.environment.k8s.job.create",
+        Level.COMPANY,
+        "Create jobs in every environment of every project of the company",
+        _MAINTAINER_UP,
+    ),
+    Permission(
+        "console.company.project.environment.dashboard.manage",
+        Level.COMPANY,
+        "Manage dashboards of every project of the company",
+        _ADMINS,
+    ),
+    Permission("console.company.users.manage", Level.COMPANY, "Manage the company's identities", _OWNER),
+    Permission(
+        "console.company.project.details.update",
+        Level.COMPANY,
+        "Edit the information of every project of the company",
+        _ADMINS,
+    ),
+    # Documented for Project Administrators only; Company Owners manage project identities through
+    # console.company.users.manage (see the capability table below).
+    Permission(
+        "console.company.project.users.manage",
+        Level.COMPANY,
+        "Manage the identities of every project of the company",
+        frozenset({PROJECT_ADMIN}),
+    ),
+    Permission("console.company.licenses.view", Level.COMPANY, "See the company's licence section", _OWNER),
+    Permission("console.company.delete", Level.COMPANY, "Delete the company", _OWNER),
+    Permission("console.company.project.delete", Level.COMPANY, "Delete any project of the company", _ADMINS),
+    Permission("console.company.providers.manage", Level.COMPANY, "Manage the company's providers", _OWNER),
+    Permission("console.company.providers.view", Level.COMPANY, "View the company's providers", _ALL),
+    Permission("console.company.cluster.manage", Level.COMPANY, "Manage the company's clusters", _OWNER),
+    Permission("console.company.cluster.view", Level.COMPANY, "View the company's clusters", _ALL),
+    Permission(
+        "console.company.templates.manage", Level.COMPANY, "Manage the company's project templates", _OWNER
+    ),
+    Permission(
+        "console.company.configuration.views.manage",
+        Level.COMPANY,
+        "Manage the company's views in the design overview",
+        _ADMINS,
+    ),
+    Permission(
+        "marketplace.company.resources.view",
+        Level.COMPANY,
+        "View marketplace resources owned by the company",
+        _ALL,
+    ),
+    Permission(
+        "marketplace.company.resources.manage",
+        Level.COMPANY,
+        "Manage marketplace resources owned by the company",
+        _ADMINS,
+    ),
+    Permission(
+        "console.company.project.configuration.version.delete",
+        Level.COMPANY,
+        "Delete configuration versions of every project of the company",
+        _ADMINS,
+    ),
+    # Granted when a role is bound on a project.
+    Permission(
+        "console.project.view",
+        Level.PROJECT,
+        "View the project's basic information",
+        frozenset({GUEST, REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.environment.view",
+        Level.PROJECT,
+        "View every environment of the project",
+        frozenset({REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.service.repository.create",
+        Level.PROJECT,
+        "Create service repositories in the project",
+        frozenset({DEVELOPER, MAINTAINER, PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.configuration.update",
+        Level.PROJECT,
+        "Commit configuration changes in the project",
+        frozenset({DEVELOPER, MAINTAINER, PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.details.update",
+        Level.PROJECT,
+        "Edit the project's information",
+        frozenset({PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.configuration.version.delete",
+        Level.PROJECT,
+        "Delete the project's configuration versions",
+        frozenset({PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.secreted_variables.manage",
+        Level.PROJECT,
+        "Manage the project's secret environment variables",
+        frozenset({PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.environment.deploy.trigger",
+        Level.PROJECT,
+        "Deploy to every environment of the project",
+        frozenset({MAINTAINER, PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.environment.k8s.pod.delete",
+        Level.PROJECT,
+        "Restart pods in every environment of the project",
+        frozenset({MAINTAINER, PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.environment.k8s.job.delete",
+        Level.PROJECT,
+        "Delete jobs in every environment of the project",
+        frozenset({MAINTAINER, PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.environment.k8s.job.create",
+        Level.PROJECT,
+        "Create jobs in every environment of the project",
+        frozenset({MAINTAINER, PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.environment.dashboard.manage",
+        Level.PROJECT,
+        "Manage dashboards of every environment of the project",
+        frozenset({PROJECT_ADMIN}),
+    ),
+    Permission(
+        "console.project.users.manage",
+        Level.PROJECT,
+        "Manage the project's identities",
+        frozenset({PROJECT_ADMIN}),
+    ),
+    # No role grants these at project level any more; they stay in the catalogue so the keys are known.
+    Permission("console.project.delete", Level.PROJECT, "Delete the project", frozenset()),
+    # Granted when a role is bound on a runtime environment (only Reporter and Maintainer can be).
+    Permission(
+        "console.environment.view",
+        Level.ENVIRONMENT,
+        "View this environment",
+        frozenset({REPORTER, MAINTAINER}),
+    ),
+    Permission(
+        "console.environment.deploy.trigger",
+        Level.ENVIRONMENT,
+        "Deploy to this environment",
+        frozenset({MAINTAINER}),
+    ),
+    Permission(
+        "console.environment.k8s.job.delete",
+        Level.ENVIRONMENT,
+        "Delete jobs in this environment",
+        frozenset({MAINTAINER}),
+    ),
+    Permission(
+        "console.environment.k8s.job.create",
+        Level.ENVIRONMENT,
+        "Create jobs in this environment",
+        frozenset({MAINTAINER}),
+    ),
+    Permission(
+        "console.environment.k8s.pod.delete",
+        Level.ENVIRONMENT,
+        "Restart pods in this environment",
+        frozenset({MAINTAINER}),
+    ),
+    Permission(
+        "console.environment.dashboard.manage",
+        Level.ENVIRONMENT,
+        "Manage this environment's dashboards",
+        frozenset(),
+    ),
+)
+
+# Console root keys: held by super users (all of them) and by root service accounts (those listed on them).
+ROOT_PERMISSIONS: dict[str, str] = {
+    "console.root.company.create": "Create a new company",
+    "console.root.company.delete": "Delete any company",
+    "console.root.project.create": "Create a new project",
+    "console.root.project.details.update": "Edit any project",
+    "console.root.project.delete": "Delete any project",
+    "console.root.view": "View every Console resource",
+    "console.root.user.bind": "Manage identity roles, groups and bindings",
+    "console.root.user.manage": "Create and delete any user",
+    "console.root.serviceaccount.manage": "Create and delete root service accounts",
+    "console.root.templates.manage": "Manage every project template",
+    "console.root.features.manage": "Manage the available features",
+    "marketplace.root.manage": "Manage every marketplace resource",
+}
+
+PERMISSION_BY_KEY: dict[str, Permission] = {permission.key: permission for permission in PERMISSIONS}
+ALL_KEYS: frozenset[str] = frozenset(PERMISSION_BY_KEY) | frozenset(ROOT_PERMISSIONS)
+
+_LEVEL_ORDER = (Level.COMPANY, Level.PROJECT, Level.ENVIRONMENT)
+
+
+def keys_for(role_id: str, level: Level | str) -> frozenset[str]:
+    """The keys a role grants when it is bound at `level` (empty when it cannot be bound there)."""
+    level = Level(level)
+    if role_id not in ROLES_BY_LEVEL[level]:
+        return frozenset()
+    return _KEYS_BY_ROLE_AND_LEVEL[(role_id, level)]
+
+
+_KEYS_BY_ROLE_AND_LEVEL: dict[tuple[str, Level], frozenset[str]] = {
+    (role_id, level): frozenset(p.key for p in PERMISSIONS if p.level == level and role_id in p.roles)
+    for role_id in ROLE_IDS
+    for level in _LEVEL_ORDER
+}
+
+
+def roles_granting(key: str) -> frozenset[str]:
+    """The roles that grant `key` at the key's own level."""
+    permission = PERMISSION_BY_KEY[key]
+    return frozenset(r for r in permission.roles if r in ROLES_BY_LEVEL[permission.level])
+
+
+def is_role_valid_for(role_id: str, level: Level | str) -> bool:
+    return role_id in ROLES_BY_LEVEL[Level(level)]
+
+
+def role_label(role_id: str | None) -> str:
+    return ROLES[role_id].label if role_id in ROLES else ""
+
+
+def role_rank(role_id: str | None) -> int:
+    return ROLES[role_id].rank if role_id in ROLES else 0
+
+
+def is_valid_key(key: str) -> bool:
+    return key in ALL_KEYS
+
+
+@dataclass(frozen=True)
+class Capability:
+    """A question about a target object, answered with the keys of every level (company, project, env, root)."""
+
+    name: str
+    label: str
+    target: Level
+    company_keys: tuple[str, ...] = ()
+    project_keys: tuple[str, ...] = ()
+    environment_keys: tuple[str, ...] = ()
+    root_keys: tuple[str, ...] = ()
+
+
+CAPABILITIES: dict[str, Capability] = {
+    cap.name: cap
+    for cap in (
+        Capability(
+            "company.view",
+            "View the company",
+            Level.COMPANY,
+            ("console.company.view",),
+            root_keys=("console.root.view",),
+        ),
+        Capability(
+            "company.identities.manage",
+            "Manage the company's identities",
+            Level.COMPANY,
+            ("console.company.users.manage",),
+            root_keys=("console.root.user.bind",),
+        ),
+        Capability(
+            "company.details.update",
+            "Edit the company",
+            Level.COMPANY,
+            ("console.company.details.update",),
+        ),
+        Capability(
+            "company.project.create",
+            "Create projects",
+            Level.COMPANY,
+            ("console.company.project.create",),
+            root_keys=("console.root.project.create",),
+        ),
+        Capability(
+            "company.delete",
+            "Delete the company",
+            Level.COMPANY,
+            ("console.company.delete",),
+            root_keys=("console.root.company.delete",),
+        ),
+        Capability(
+            "project.view",
+            "View the project",
+            Level.PROJECT,
+            ("console.company.project.view",),
+            ("console.project.view",),
+            root_keys=("console.root.view",),
+        ),
+        Capability(
+            "project.environments.view",
+            "View every environment of the project",
+            Level.PROJECT,
+            ("console.company.project.environment.view",),
+            ("console.project.environment.view",),
+            root_keys=("console.root.view",),
+        ),
+        Capability(
+            "project.repository.create",
+            "Create service repositories",
+            Level.PROJECT,
+            ("console.company.project.service.repository.create",),
+            ("console.project.service.repository.create",),
+        ),
+        Capability(
+            "project.configuration.update",
+            "Commit configuration changes",
+            Level.PROJECT,
+            ("console.company.project.configuration.update",),
+            ("console.project.configuration.update",),
+        ),
+        Capability(
+            "project.secrets.manage",
+            "Manage secret variables",
+            Level.PROJECT,
+            ("console.company.project.secreted_variables.manage",),
+            ("console.project.secreted_variables.manage",),
+        ),
+        Capability(
+            "project.details.update",
+            "Edit the project",
+            Level.PROJECT,
+            ("console.company.project.details.update",),
+            ("console.project.details.update",),
+            root_keys=("console.root.project.details.update",),
+        ),
+        Capability(
+            "project.versions.delete",
+            "Delete configuration versions",
+            Level.PROJECT,
+            ("console.company.project.configuration.version.delete",),
+            ("console.project.configuration.version.delete",),
+        ),
+        Capability(
+            "project.identities.manage",
+            "Manage the project's identities",
+            Level.PROJECT,
+            ("console.company.project.users.manage", "console.company.users.manage"),
+            ("console.project.users.manage",),
+            root_keys=("console.root.user.bind",),
+        ),
+        Capability(
+            "project.delete",
+            "Delete the project",
+            Level.PROJECT,
+            ("console.company.project.delete",),
+            ("console.project.delete",),
+            root_keys=("console.root.project.delete",),
+        ),
+        Capability(
+            "environment.view",
+            "View the environment",
+            Level.ENVIRONMENT,
+            ("console.company.project.environment.view",),
+            ("console.project.environment.view",),
+            ("console.environment.view",),
+            ("console.root.view",),
+        ),
+        Capability(
+            "environment.deploy",
+            "Deploy to the environment",
+            Level.ENVIRONMENT,
+            ("console.company.project.environment.deploy.trigger",),
+            ("console.project.environment.deploy.trigger",),
+            ("console.environment.deploy.trigger",),
+        ),
+        Capability(
+            "environment.pods.restart",
+            "Restart pods",
+            Level.ENVIRONMENT,
+            ("console.company.project.environment.k8s.pod.delete",),
+            ("console.project.environment.k8s.pod.delete",),
+            ("console.environment.k8s.pod.delete",),
+        ),
+        Capability(
+            "environment.jobs.create",
+            "Create jobs",
+            Level.ENVIRONMENT,
+            ("console.company.project.environment.k8s.job.create",),
+            ("console.project.environment.k8s.job.create",),
+            ("console.environment.k8s.job.create",),
+        ),
+        Capability(
+            "environment.jobs.delete",
+            "Delete jobs",
+            Level.ENVIRONMENT,
+            ("console.company.project.environment.k8s.job.delete",),
+            ("console.project.environment.k8s.job.delete",),
+            ("console.environment.k8s.job.delete",),
+        ),
+        Capability(
+            "environment.dashboards.manage",
+            "Manage dashboards",
+            Level.ENVIRONMENT,
+            ("console.company.project.environment.dashboard.manage",),
+            ("console.project.environment.dashboard.manage",),
+            ("console.environment.dashboard.manage",),
+        ),
+    )
+}
+
+
+def capability_keys(capability: Capability) -> frozenset[str]:
+    return frozenset(
+        capability.company_keys + capability.project_keys + capability.environment_keys + capability.root_keys
+    )

@@ -1,0 +1,108 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from iam_portal.access.catalogue import ROLE_CHOICES, ROLES_BY_LEVEL, Level, role_label
+
+_SUBJECTS = ("user", "group", "service_account")
+_RESOURCES = ("company", "project", "environment")
+
+
+def _exactly_one(fields: tuple[str, ...]) -> Q:
+    options = Q()
+    for chosen in fields:
+        options |= Q(**{f"{field}__isnull": field != chosen for field in fields})
+    return options
+
+
+class RoleBinding(models.Model):
+    """One role given to one subject (user, group or service account) on one resource.
+
+    A subject holds at most one role per resource; roles on different resources add up and flow down
+    the hierarchy (company → project → environment).
+    """
+
+    role = models.CharField(max_length=32, choices=ROLE_CHOICES)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="role_bindings",
+    )
+    group = models.ForeignKey(
+        "identities.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="role_bindings"
+    )
+    service_account = models.ForeignKey(
+        "identities.ServiceAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="role_bindings",
+    )
+
+    company = models.ForeignKey(
+        "orgs.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="role_bindings"
+    )
+    project = models.ForeignKey(
+        "orgs.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="role_bindings"
+    )
+    environment = models.ForeignKey(
+        "orgs.Environment", null=True, blank=True, on_delete=models.CASCADE, related_name="role_bindings"
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=_exactly_one(_SUBJECTS), name="binding_has_one_subject"),
+            models.CheckConstraint(condition=_exactly_one(_RESOURCES), name="binding_has_one_resource"),
+            models.CheckConstraint(
+                condition=(
+                    Q(company__isnull=False, role__in=ROLES_BY_LEVEL[Level.COMPANY])
+                    | Q(project__isnull=False, role__in=ROLES_BY_LEVEL[Level.PROJECT])
+                    | Q(environment__isnull=False, role__in=ROLES_BY_LEVEL[Level.ENVIRONMENT])
+                ),
+                name="binding_role_valid_for_level",
+            ),
+            # One role per subject per resource. The partial unique indexes double as the lookup
+            # indexes of the resolver ("bindings of this subject on these resources").
+            *[
+                models.UniqueConstraint(
+                    fields=[subject, resource],
+                    condition=Q(**{f"{subject}__isnull": False, f"{resource}__isnull": False}),
+                    name=f"one_role_per_{subject}_per_{resource}",
+                )
+                for subject in _SUBJECTS
+                for resource in _RESOURCES
+            ],
+        ]
+        indexes = [
+            # "Every binding on this resource" (IAM tables, owner checks).
+            models.Index(fields=["company", "role"], name="binding_company_role_idx"),
+            models.Index(fields=["project"], name="binding_project_idx"),
+            models.Index(fields=["environment"], name="binding_environment_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{role_label(self.role)}: {self.subject} on {self.level} {self.resource}"
+
+    @property
+    def subject(self):
+        return self.user or self.group or self.service_account
+
+    @property
+    def resource(self):
+        return self.company or self.project or self.environment
+
+    @property
+    def level(self) -> Level:
+        if self.company_id:
+            return Level.COMPANY
+        if self.project_id:
+            return Level.PROJECT
+        return Level.ENVIRONMENT

@@ -1,0 +1,295 @@
+"""The permission resolver: the one place that answers "may this identity do that here?".
+
+An identity (user, group or service account) holds the union of the keys granted by every binding of
+its own, and of every group it belongs to, on the target resource or any of its ancestors
+(company → project → environment). Each key keeps the name of the level it was granted at; capabilities
+(`catalogue.CAPABILITIES`) read the keys of every level.
+
+One indexed SQL query answers one (identity, target) pair. Answers are memoised on the resolver, which
+lives for one request only: a revoked role stops working on the very next request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from iam_portal.access import catalogue
+from iam_portal.access.catalogue import Level
+from iam_portal.access.models import RoleBinding
+from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from iam_portal.orgs.models import Company, Environment, Project
+
+SUPERUSER_PATH = "Console super user"
+ROOT_SA_PATH = "root permission of the service account"
+_LEVELS_UP_TO = {
+    Level.COMPANY: (Level.COMPANY,),
+    Level.PROJECT: (Level.COMPANY, Level.PROJECT),
+    Level.ENVIRONMENT: (Level.COMPANY, Level.PROJECT, Level.ENVIRONMENT),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A company, project or environment, reduced to the ids the resolver needs."""
+
+    obj: Company | Project | Environment
+    level: Level
+    company_id: int
+    project_id: int | None = None
+    environment_id: int | None = None
+
+    @property
+    def key(self) -> tuple[Level, int]:
+        return (self.level, self.obj.pk)
+
+    @property
+    def label(self) -> str:
+        return resource_label(self.obj)
+
+
+def target_of(obj: Company | Project | Environment) -> Target:
+    """Environments should come with `select_related("project")` so this costs no query."""
+    if isinstance(obj, Company):
+        return Target(obj, Level.COMPANY, obj.pk)
+    if isinstance(obj, Project):
+        return Target(obj, Level.PROJECT, obj.company_id, obj.pk)
+    if isinstance(obj, Environment):
+        return Target(obj, Level.ENVIRONMENT, obj.project.company_id, obj.project_id, obj.pk)
+    raise TypeError(f"Not a resource: {obj!r}")
+
+
+def resource_label(obj: Company | Project | Environment) -> str:
+    """The path form used by the CLI and in explanations: acme, acme/webshop, acme/webshop/production."""
+    if isinstance(obj, Company):
+        return obj.slug
+    if isinstance(obj, Project):
+        return f"{obj.company.slug}/{obj.slug}"
+    return f"{obj.project.company.slug}/{obj.project.slug}/{obj.env_id}"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One binding that reaches the target: which role, bound at which level, and whether through a group."""
+
+    role: str
+    level: Level
+    group_name: str | None
+    target: Company | Project | Environment  # the resource asked about; the binding sits on it or above
+
+    @property
+    def resource(self) -> Company | Project | Environment:
+        return _ancestor(self.target, self.level)
+
+    def describe(self) -> str:
+        source = f'via group "{self.group_name}"' if self.group_name is not None else "direct"
+        return f"{catalogue.role_label(self.role)} on {self.level} {resource_label(self.resource)} ({source})"
+
+
+Identity = User | Group | ServiceAccount
+
+
+def subject_q(identity: Identity, prefix: str = "") -> Q:
+    """A filter on RoleBinding (or on a relation to it, through `prefix`) for the identity's bindings,
+    including those of the groups a user belongs to."""
+    if isinstance(identity, Group):
+        return Q(**{f"{prefix}group_id": identity.pk})
+    if isinstance(identity, ServiceAccount):
+        return Q(**{f"{prefix}service_account_id": identity.pk})
+    if not getattr(identity, "pk", None):
+        return Q(pk__in=[])
+    groups = GroupMembership.objects.filter(user_id=identity.pk).values("group_id")
+    return Q(**{f"{prefix}user_id": identity.pk}) | Q(**{f"{prefix}group_id__in": groups})
+
+
+def _resource_q(target: Target) -> Q:
+    q = Q(company_id=target.company_id)
+    if target.project_id:
+        q |= Q(project_id=target.project_id)
+    if target.environment_id:
+        q |= Q(environment_id=target.environment_id)
+    return q
+
+
+class AccessResolver:
+    """Answers access questions for one identity, memoising per target for the life of the object."""
+
+    def __init__(self, identity: Identity | None):
+        self.identity = identity
+        self._grants: dict[tuple[Level, int], tuple[Grant, ...]] = {}
+        self._company_access: dict[int, bool] = {}
+
+    # -- who is asking ---------------------------------------------------------------------------
+
+    @cached_property
+    def is_superuser(self) -> bool:
+        identity = self.identity
+        return bool(isinstance(identity, User) and identity.is_active and identity.is_superuser)
+
+    @cached_property
+    def root_keys(self) -> frozenset[str]:
+        if self.is_superuser:
+            return frozenset(catalogue.ROOT_PERMISSIONS)
+        if isinstance(self.identity, ServiceAccount) and self.identity.is_root:
+            return frozenset(k for k in self.identity.root_permissions if k in catalogue.ROOT_PERMISSIONS)
+        return frozenset()
+
+    @cached_property
+    def _is_active(self) -> bool:
+        identity = self.identity
+        if identity is None:
+            return False
+        if isinstance(identity, User):
+            return identity.is_authenticated and identity.is_active
+        return bool(identity.pk)
+
+    # -- raw grants --------------------------------------------------------------------------------
+
+    def grants(self, obj: Company | Project | Environment) -> tuple[Grant, ...]:
+        """Every binding of the identity (and its groups) on the target and its ancestors: one query."""
+        target = target_of(obj)
+        if target.key not in self._grants:
+            self._grants[target.key] = self._load_grants(target) if self._is_active else ()
+        return self._grants[target.key]
+
+    def _load_grants(self, target: Target) -> tuple[Grant, ...]:
+        rows = (
+            RoleBinding.objects.filter(subject_q(self.identity), _resource_q(target))
+            .values_list("role", "company_id", "project_id", "group__name")
+            .order_by()
+        )
+        grants = []
+        for role, company_id, project_id, group_name in rows:
+            level = Level.COMPANY if company_id else Level.PROJECT if project_id else Level.ENVIRONMENT
+            grants.append(Grant(role, level, group_name, target.obj))
+        return tuple(sorted(grants, key=lambda g: (list(Level).index(g.level), -catalogue.role_rank(g.role))))
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def permissions(self, obj: Company | Project | Environment) -> dict[str, list[str]]:
+        """Effective keys on the target, each with the path(s) that grant it."""
+        target = target_of(obj)
+        paths: dict[str, list[str]] = {}
+        if self.is_superuser:
+            for level in _LEVELS_UP_TO[target.level]:
+                for permission in catalogue.PERMISSIONS:
+                    if permission.level == level:
+                        paths.setdefault(permission.key, []).append(SUPERUSER_PATH)
+            for key in catalogue.ROOT_PERMISSIONS:
+                paths.setdefault(key, []).append(SUPERUSER_PATH)
+            return dict(sorted(paths.items()))
+        for key in self.root_keys:
+            paths.setdefault(key, []).append(ROOT_SA_PATH)
+        for grant in self.grants(obj):
+            for key in catalogue.keys_for(grant.role, grant.level):
+                paths.setdefault(key, []).append(grant.describe())
+        return dict(sorted(paths.items()))
+
+    def keys(self, obj) -> frozenset[str]:
+        return frozenset(self.permissions(obj))
+
+    def has(self, key: str, obj) -> bool:
+        return key in self.keys(obj)
+
+    def can(self, capability: str, obj) -> bool:
+        cap = catalogue.CAPABILITIES[capability]
+        keys = self.keys(obj)
+        return any(key in keys for key in catalogue.capability_keys(cap))
+
+    def role_on(self, obj) -> str | None:
+        """The highest role reaching the target (through any level or group); super users rank above all."""
+        if self.is_superuser:
+            return catalogue.COMPANY_OWNER
+        best = None
+        for grant in self.grants(obj):
+            if catalogue.role_rank(grant.role) > catalogue.role_rank(best):
+                best = grant.role
+        return best
+
+    # -- company access and lists ----------------------------------------------------------------
+
+    def has_company_access(self, company: Company) -> bool:
+        """Direct company binding, or membership of one of its groups (or root visibility)."""
+        if self.is_superuser or "console.root.view" in self.root_keys:
+            return True
+        if company.pk not in self._company_access:
+            access = any(g.level == Level.COMPANY for g in self.grants(company))
+            if not access and isinstance(self.identity, User) and self._is_active:
+                access = GroupMembership.objects.filter(
+                    user_id=self.identity.pk, group__company=company
+                ).exists()
+            self._company_access[company.pk] = access
+        return self._company_access[company.pk]
+
+    def companies(self) -> QuerySet[Company]:
+        companies = Company.objects.all()
+        if self.is_superuser or "console.root.view" in self.root_keys:
+            return companies
+        if not self._is_active:
+            return companies.none()
+        if isinstance(self.identity, User):
+            return companies.filter(
+                Exists(RoleBinding.objects.filter(user_id=self.identity.pk, company=OuterRef("pk")))
+                | Exists(
+                    GroupMembership.objects.filter(user_id=self.identity.pk, group__company=OuterRef("pk"))
+                )
+            )
+        return companies.filter(pk=self.identity.company_id)
+
+    def visible_projects(self, company: Company) -> QuerySet[Project]:
+        """The company's projects the identity may view: one query."""
+        projects = Project.objects.filter(company=company)
+        if self.is_superuser or "console.root.view" in self.root_keys:
+            return projects
+        if not self._is_active:
+            return projects.none()
+        company_roles = catalogue.roles_granting("console.company.project.view")
+        project_roles = catalogue.roles_granting("console.project.view")
+        mine = RoleBinding.objects.filter(subject_q(self.identity))
+        return projects.filter(
+            Exists(mine.filter(company_id=company.pk, role__in=company_roles))
+            | Exists(mine.filter(project_id=OuterRef("pk"), role__in=project_roles))
+        )
+
+    def visible_environments(self, project: Project) -> QuerySet[Environment]:
+        """The project's environments the identity may view: one query."""
+        environments = Environment.objects.filter(project=project).select_related("project__company")
+        if self.is_superuser or "console.root.view" in self.root_keys:
+            return environments
+        if not self._is_active:
+            return environments.none()
+        mine = RoleBinding.objects.filter(subject_q(self.identity))
+        return environments.filter(
+            Exists(
+                mine.filter(
+                    company_id=project.company_id,
+                    role__in=catalogue.roles_granting("console.company.project.environment.view"),
+                )
+            )
+            | Exists(
+                mine.filter(
+                    project_id=project.pk,
+                    role__in=catalogue.roles_granting("console.project.environment.view"),
+                )
+            )
+            | Exists(
+                mine.filter(
+                    environment_id=OuterRef("pk"),
+                    role__in=catalogue.roles_granting("console.environment.view"),
+                )
+            )
+        )
+
+
+def _ancestor(obj, level: Level):
+    if isinstance(obj, Environment) and level != Level.ENVIRONMENT:
+        obj = obj.project
+    if isinstance(obj, Project) and level == Level.COMPANY:
+        obj = obj.company
+    return obj
+
+
+def resolver_for(identity: Identity | None) -> AccessResolver:
+    return AccessResolver(identity)

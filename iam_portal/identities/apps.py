@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IdentitiesConfig(AppConfig):
+    name = "iam_portal.identities"
+    label = "identities"

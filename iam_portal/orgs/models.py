@@ -1,0 +1,125 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+    "Use lowercase letters, digits and dashes (not at either end), at most 63 characters.",
+)
+
+
+class Company(models.Model):
+    slug = models.CharField(
+        max_length=63, unique=True, validators=[slug_validator], help_text="Used in URLs."
+    )
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="projects")
+    slug = models.CharField(max_length=63, validators=[slug_validator], help_text="Unique in its company.")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    template = models.ForeignKey(
+        "ProjectTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="projects"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "slug"], name="project_slug_unique_in_company")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Environment(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="environments")
+    env_id = models.CharField(
+        "environment id", max_length=63, validators=[slug_validator], help_text="e.g. production, staging."
+    )
+    name = models.CharField(max_length=200)
+    is_production = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order in which environments are listed."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "env_id"]
+        constraints = [models.UniqueConstraint(fields=["project", "env_id"], name="env_id_unique_in_project")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectTemplate(models.Model):
+    """A blueprint for new projects: public for every company, or private to one company."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="templates",
+        help_text="Leave empty for a public template every company can use.",
+    )
+    repository_url = models.URLField(blank=True)
+    is_archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="template_name_unique_in_company"),
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(company__isnull=True), name="public_template_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FeatureToggle(models.Model):
+    """A Console feature switched on or off globally, optionally overridden for one company."""
+
+    key = models.CharField(max_length=100, validators=[RegexValidator(r"^[a-z0-9][a-z0-9_.-]*$")])
+    description = models.TextField(blank=True)
+    enabled = models.BooleanField(default=False)
+    company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="feature_toggles",
+        help_text="Leave empty for the global value.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "company"], name="toggle_unique_per_company"),
+            models.UniqueConstraint(
+                fields=["key"], condition=models.Q(company__isnull=True), name="toggle_unique_global"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key if self.company_id is None else f"{self.key} ({self.company})"

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from iam_portal import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("iam_portal.orgs.urls")),
+    path("", include("iam_portal.access.urls")),
+    path("", include("iam_portal.identities.urls")),
+]
