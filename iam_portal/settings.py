@@ -129,6 +129,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identities.User"
+# Staff who are not super users get Django admin permissions from their Console root keys only.
+AUTHENTICATION_BACKENDS = ["iam_portal.access.backends.RootKeyBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

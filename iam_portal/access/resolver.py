@@ -23,7 +23,7 @@ from iam_portal.identities.models import Group, GroupMembership, ServiceAccount,
 from iam_portal.orgs.models import Company, Environment, Project
 
 SUPERUSER_PATH = "Console super user"
-ROOT_SA_PATH = "root permission of the service account"
+ROOT_SA_PATH = "Console root permission"
 _LEVELS_UP_TO = {
     Level.COMPANY: (Level.COMPANY,),
     Level.PROJECT: (Level.COMPANY, Level.PROJECT),
@@ -132,8 +132,11 @@ class AccessResolver:
     def root_keys(self) -> frozenset[str]:
         if self.is_superuser:
             return frozenset(catalogue.ROOT_PERMISSIONS)
-        if isinstance(self.identity, ServiceAccount) and self.identity.is_root:
-            return frozenset(k for k in self.identity.root_permissions if k in catalogue.ROOT_PERMISSIONS)
+        identity = self.identity
+        if isinstance(identity, ServiceAccount) and identity.is_root:
+            return frozenset(k for k in identity.root_permissions if k in catalogue.ROOT_PERMISSIONS)
+        if isinstance(identity, User) and identity.is_active and identity.is_staff:
+            return frozenset(k for k in identity.root_permissions if k in catalogue.ROOT_PERMISSIONS)
         return frozenset()
 
     @cached_property

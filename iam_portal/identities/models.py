@@ -36,6 +36,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May sign in to the Console root admin.")
     date_joined = models.DateTimeField(default=timezone.now)
+    root_permissions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Console root permission keys held by this staff member (super users hold them all).",
+    )
 
     objects = UserManager()
 
