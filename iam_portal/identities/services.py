@@ -1,0 +1,297 @@
+"""Writes for users, groups and service accounts of a company.
+
+Every function authorizes the actor itself, runs in one transaction and either completes or changes
+nothing. Role rules (escalation guard, last owner) come from `iam_portal.access.services`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from iam_portal.access import catalogue
+from iam_portal.access.models import RoleBinding
+from iam_portal.access.resolver import AccessResolver
+from iam_portal.access.services import (
+    ActionRefused,
+    OwnerGuard,
+    check_grantable,
+    company_bindings_of,
+    current_role,
+    put_binding,
+    require_company_manager,
+    require_project_manager,
+)
+from iam_portal.identities.keys import parse_public_key
+from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User, hash_secret
+from iam_portal.orgs.models import Company, Environment, Project
+
+UNKNOWN_ACCOUNT = (
+    "No Console account uses {email}. Accounts are created by a Console administrator; "
+    "ask them to create it first, then add the user here."
+)
+
+
+def find_account(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+
+
+# -- users ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def company_user_add(*, actor: User, company: Company, email: str, role: str) -> User:
+    """Give an existing Console account access to the company with a direct company role."""
+    access = AccessResolver(actor)
+    require_company_manager(access, company)
+    user = find_account(email)
+    if user is None:
+        raise ActionRefused(UNKNOWN_ACCOUNT.format(email=email))
+    if current_role(user, company):
+        raise ActionRefused(
+            f"{user.email} already has direct access to {company}. Use Edit to change their role."
+        )
+    check_grantable(access, company, role)
+    put_binding(actor=actor, subject=user, resource=company, role=role)
+    return user
+
+
+@transaction.atomic
+def company_user_remove(*, actor: User, company: Company, user: User) -> dict:
+    """Full removal: direct roles on the company and on all its projects and environments, and every
+    membership of the company's groups. Returns what was removed."""
+    access = AccessResolver(actor)
+    require_company_manager(access, company)
+    with OwnerGuard(company):
+        bindings = company_bindings_of(user, company)
+        for role in set(bindings.values_list("role", flat=True)):
+            check_grantable(access, company, role)
+        memberships = GroupMembership.objects.filter(user=user, group__company=company)
+        for group in Group.objects.filter(memberships__in=memberships):
+            _check_group_roles_grantable(access, group)
+        removed_roles, _ = bindings.delete()
+        removed_groups, _ = memberships.delete()
+    if not removed_roles and not removed_groups:
+        raise ActionRefused(f"{user.email} has no access to {company}.")
+    return {"roles": removed_roles, "groups": removed_groups}
+
+
+# -- groups ---------------------------------------------------------------------------------------
+
+
+def _check_group_roles_grantable(access: AccessResolver, group: Group) -> None:
+    """Adding (or removing) a member passes on every role the group holds: the actor must hold each."""
+    for binding in RoleBinding.objects.filter(group=group).select_related(
+        "company", "project__company", "environment__project__company"
+    ):
+        check_grantable(access, binding.resource, binding.role)
+
+
+def _users_for_emails(emails: list[str]) -> list[User]:
+    wanted = {e.strip().lower() for e in emails if e.strip()}
+    found = {u.email.lower(): u for u in User.objects.filter(email__in=wanted, is_active=True)}
+    unknown = sorted(wanted - set(found))
+    if unknown:
+        raise ActionRefused(
+            "No Console account uses: "
+            + ", ".join(unknown)
+            + ". Nothing was added; remove them or ask a Console administrator to create the accounts."
+        )
+    return [found[e] for e in sorted(found)]
+
+
+@transaction.atomic
+def group_create(*, actor: User, company: Company, name: str, role: str, member_emails: list[str]) -> Group:
+    access = AccessResolver(actor)
+    require_company_manager(access, company)
+    name = name.strip()
+    if Group.objects.filter(company=company, name__iexact=name).exists():
+        raise ActionRefused(f"A group named {name!r} already exists in {company}.")
+    check_grantable(access, company, role)
+    members = _users_for_emails(member_emails)
+    try:
+        with transaction.atomic():
+            group = Group.objects.create(company=company, name=name, created_by=actor)
+    except IntegrityError:
+        raise ActionRefused(f"A group named {name!r} already exists in {company}.") from None
+    put_binding(actor=actor, subject=group, resource=company, role=role)
+    GroupMembership.objects.bulk_create(GroupMembership(group=group, user=u, added_by=actor) for u in members)
+    return group
+
+
+@transaction.atomic
+def group_update(*, actor: User, group: Group, name: str, role: str) -> Group:
+    access = AccessResolver(actor)
+    company = group.company
+    require_company_manager(access, company)
+    name = name.strip()
+    if Group.objects.filter(company=company, name__iexact=name).exclude(pk=group.pk).exists():
+        raise ActionRefused(f"A group named {name!r} already exists in {company}.")
+    with OwnerGuard(company):
+        previous = current_role(group, company)
+        check_grantable(access, company, role, previous)
+        if group.name != name:
+            group.name = name
+            group.save(update_fields=["name"])
+        put_binding(actor=actor, subject=group, resource=company, role=role)
+    return group
+
+
+@transaction.atomic
+def group_add_members(*, actor: User, group: Group, emails: list[str]) -> list[User]:
+    """Add several members at once; an unknown email refuses the whole request. Returns the users added
+    (those already in the group are skipped)."""
+    access = AccessResolver(actor)
+    require_company_manager(access, group.company)
+    users = _users_for_emails(emails)
+    if not users:
+        raise ActionRefused("Enter at least one email address.")
+    _check_group_roles_grantable(access, group)
+    existing = set(
+        GroupMembership.objects.filter(group=group, user__in=users).values_list("user_id", flat=True)
+    )
+    added = [u for u in users if u.pk not in existing]
+    GroupMembership.objects.bulk_create(GroupMembership(group=group, user=u, added_by=actor) for u in added)
+    return added
+
+
+@transaction.atomic
+def group_remove_member(*, actor: User, group: Group, user: User) -> None:
+    access = AccessResolver(actor)
+    require_company_manager(access, group.company)
+    with OwnerGuard(group.company):
+        _check_group_roles_grantable(access, group)
+        deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
+    if not deleted:
+        raise ActionRefused(f"{user.email} is not a member of {group}.")
+
+
+@transaction.atomic
+def group_delete(*, actor: User, group: Group) -> None:
+    access = AccessResolver(actor)
+    require_company_manager(access, group.company)
+    with OwnerGuard(group.company):
+        _check_group_roles_grantable(access, group)
+        group.delete()
+
+
+# -- service accounts -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewServiceAccount:
+    account: ServiceAccount
+    client_secret: str | None  # shown once, never stored in clear
+
+
+@transaction.atomic
+def service_account_create(
+    *, actor: User, company: Company, name: str, role: str, auth_method: str, public_key: str = ""
+) -> NewServiceAccount:
+    access = AccessResolver(actor)
+    require_company_manager(access, company)
+    name = name.strip()
+    if ServiceAccount.objects.filter(company=company, name__iexact=name).exists():
+        raise ActionRefused(f"A service account named {name!r} already exists in {company}.")
+    check_grantable(access, company, role)
+    account = ServiceAccount(company=company, name=name, auth_method=auth_method, created_by=actor)
+    secret = None
+    if auth_method == ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC:
+        secret = secrets.token_urlsafe(32)
+        account.secret_hash = hash_secret(secret)
+    elif auth_method == ServiceAccount.AuthMethod.PRIVATE_KEY_JWT:
+        try:
+            account.public_key, account.key_id = parse_public_key(public_key)
+        except ValueError as exc:
+            raise ActionRefused(str(exc)) from None
+    else:
+        raise ActionRefused("Choose Client Secret Basic or Private Key JWT.")
+    account.save()
+    put_binding(actor=actor, subject=account, resource=company, role=role)
+    return NewServiceAccount(account, secret)
+
+
+@transaction.atomic
+def service_account_delete(*, actor: User, account: ServiceAccount) -> None:
+    access = AccessResolver(actor)
+    require_company_manager(access, account.company)
+    for binding in RoleBinding.objects.filter(service_account=account).select_related(
+        "company", "project__company", "environment__project__company"
+    ):
+        check_grantable(access, binding.resource, binding.role)
+    account.delete()
+
+
+# -- from a project: company access plus project and environment roles in one step ------------------
+
+
+def _apply_project_roles(
+    *, actor: User, access: AccessResolver, project: Project, subject, project_role, environment_roles
+) -> None:
+    require_project_manager(access, project)
+    check_grantable(access, project, project_role)
+    put_binding(actor=actor, subject=subject, resource=project, role=project_role)
+    for environment, role in environment_roles.items():
+        if environment.project_id != project.pk:
+            raise ActionRefused(f"Environment {environment.env_id} is not part of {project}.")
+        check_grantable(access, environment, role)
+        put_binding(actor=actor, subject=subject, resource=environment, role=role)
+
+
+@transaction.atomic
+def project_user_add(
+    *,
+    actor: User,
+    project: Project,
+    email: str,
+    company_role: str,
+    project_role: str | None,
+    environment_roles: dict[Environment, str | None],
+) -> User:
+    user = company_user_add(actor=actor, company=project.company, email=email, role=company_role)
+    _apply_project_roles(
+        actor=actor,
+        access=AccessResolver(actor),
+        project=project,
+        subject=user,
+        project_role=project_role,
+        environment_roles=environment_roles,
+    )
+    return user
+
+
+@transaction.atomic
+def project_service_account_add(
+    *,
+    actor: User,
+    project: Project,
+    name: str,
+    auth_method: str,
+    public_key: str,
+    company_role: str,
+    project_role: str | None,
+    environment_roles: dict[Environment, str | None],
+) -> NewServiceAccount:
+    created = service_account_create(
+        actor=actor,
+        company=project.company,
+        name=name,
+        role=company_role,
+        auth_method=auth_method,
+        public_key=public_key,
+    )
+    _apply_project_roles(
+        actor=actor,
+        access=AccessResolver(actor),
+        project=project,
+        subject=created.account,
+        project_role=project_role,
+        environment_roles=environment_roles,
+    )
+    return created
+
+
+def role_choices(level: catalogue.Level) -> list[tuple[str, str]]:
+    return [(r, catalogue.role_label(r)) for r in catalogue.ROLES_BY_LEVEL[level]]

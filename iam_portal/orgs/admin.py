@@ -1,0 +1,200 @@
+"""Console root admin: companies, projects, environments, project templates and feature toggles."""
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count
+
+from iam_portal.access.resolver import resource_label
+from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
+
+
+# Model → (select_related paths, label) for foreign-key choices; other admin modules add their models.
+CHOICE_LABELS: dict[type, tuple[tuple[str, ...], Callable[[object], str]]] = {
+    Project: (("company",), resource_label),
+    Environment: (("project__company",), resource_label),
+}
+
+
+class ResourceChoicesMixin:
+    """Foreign-key choices read as paths (acme/webshop/production), with no extra queries.
+
+    Environments are all called "Production" or "Staging"; the path tells them apart in select boxes
+    and autocomplete widgets. See CHOICE_LABELS.
+    """
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.related_model in CHOICE_LABELS:
+            related, label = CHOICE_LABELS[db_field.related_model]
+            field.queryset = field.queryset.select_related(*related)
+            field.label_from_instance = label
+        return field
+
+
+class ProjectInline(ResourceChoicesMixin, admin.TabularInline):
+    model = Project
+    fields = ("slug", "name", "template")
+    autocomplete_fields = ("template",)
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("template", "company")
+
+
+class EnvironmentInline(admin.TabularInline):
+    model = Environment
+    fields = ("env_id", "name", "is_production", "position")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name", "project_count", "created_at")
+    search_fields = ("slug", "name")
+    ordering = ("name",)
+    readonly_fields = ("created_at",)
+    fields = ("slug", "name", "created_at")
+    inlines = (ProjectInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_project_count=Count("projects", distinct=True))
+
+    @admin.display(description="Projects", ordering="_project_count")
+    def project_count(self, obj):
+        return obj._project_count
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "company", "environment_count", "template", "created_at")
+    list_select_related = ("company", "template")
+    search_fields = ("slug", "name", "company__slug", "company__name")
+    ordering = ("company__name", "name")
+    autocomplete_fields = ("company", "template")
+    readonly_fields = ("created_at",)
+    fields = ("company", "slug", "name", "description", "template", "created_at")
+    inlines = (EnvironmentInline,)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("company")
+            .annotate(_environment_count=Count("environments", distinct=True))
+        )
+
+    @admin.display(description="Environments", ordering="_environment_count")
+    def environment_count(self, obj):
+        return obj._environment_count
+
+    def autocomplete_label(self, obj):
+        return resource_label(obj)
+
+
+@admin.register(Environment)
+class EnvironmentAdmin(ResourceChoicesMixin, admin.ModelAdmin):
+    list_display = ("env_id", "name", "project", "company", "is_production", "position")
+    list_select_related = ("project__company",)
+    list_filter = ("is_production",)
+    search_fields = ("env_id", "name", "project__slug", "project__name", "project__company__slug")
+    ordering = ("project__company__name", "project__name", "position", "env_id")
+    autocomplete_fields = ("project",)
+    readonly_fields = ("created_at",)
+    fields = ("project", "env_id", "name", "is_production", "position", "created_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("project__company")
+
+    @admin.display(description="Company", ordering="project__company__name")
+    def company(self, obj):
+        return obj.project.company
+
+    def autocomplete_label(self, obj):
+        return resource_label(obj)
+
+
+class _UniqueWhenGlobalForm(forms.ModelForm):
+    """Friendly messages for the "unique among public/global rows" constraints (company left empty).
+
+    Django can only report those partial unique constraints as "Constraint … is violated"; the form
+    checks them itself and tells which value is taken.
+    """
+
+    unique_field: str = ""
+    taken_message: str = ""
+
+    def clean(self):
+        cleaned = super().clean()
+        value = cleaned.get(self.unique_field)
+        company = cleaned.get("company") if "company" in self.fields else self.instance.company
+        if value:
+            lookup = {
+                f"{self.unique_field}__iexact" if self.unique_field == "name" else self.unique_field: value
+            }
+            taken = self._meta.model.objects.filter(company=company, **lookup)
+            if self.instance.pk:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error(self.unique_field, self.taken_message.format(value=value))
+        return cleaned
+
+    def _get_validation_exclusions(self):
+        # Checked in clean() above with a readable message.
+        return {*super()._get_validation_exclusions(), self.unique_field, "company"}
+
+
+class ProjectTemplateForm(_UniqueWhenGlobalForm):
+    unique_field = "name"
+    taken_message = "A template named “{value}” already exists for this company (or among public templates)."
+    repository_url = forms.URLField(label="Repository URL", required=False, max_length=200, assume_scheme="https")
+
+    class Meta:
+        model = ProjectTemplate
+        fields = ("name", "description", "company", "repository_url", "is_archived")
+
+
+@admin.register(ProjectTemplate)
+class ProjectTemplateAdmin(admin.ModelAdmin):
+    form = ProjectTemplateForm
+    list_display = ("name", "visibility", "company", "is_archived", "created_at")
+    list_select_related = ("company",)
+    list_filter = ("is_archived", ("company", admin.EmptyFieldListFilter))
+    search_fields = ("name", "company__slug", "company__name")
+    autocomplete_fields = ("company",)
+    readonly_fields = ("created_at",)
+
+    @admin.display(description="Visibility", ordering="company")
+    def visibility(self, obj):
+        return "Public" if obj.company_id is None else "Private"
+
+
+class FeatureToggleForm(_UniqueWhenGlobalForm):
+    unique_field = "key"
+    taken_message = "The feature “{value}” already has a value for this company (or a global value)."
+
+    class Meta:
+        model = FeatureToggle
+        fields = ("key", "description", "enabled", "company")
+
+
+@admin.register(FeatureToggle)
+class FeatureToggleAdmin(admin.ModelAdmin):
+    form = FeatureToggleForm
+    list_display = ("key", "scope", "enabled", "updated_at", "updated_by")
+    list_select_related = ("company", "updated_by")
+    list_filter = ("enabled", ("company", admin.EmptyFieldListFilter))
+    search_fields = ("key", "description", "company__slug", "company__name")
+    autocomplete_fields = ("company",)
+    readonly_fields = ("updated_at", "updated_by")
+
+    @admin.display(description="Scope", ordering="company__name")
+    def scope(self, obj):
+        return "Global" if obj.company_id is None else obj.company
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,143 @@
+"""Keyset ("seek") pagination for the IAM tables.
+
+A page is found by the sort values of the row before it, never by an OFFSET, so page 200 costs what
+page 1 costs. Several querysets (users, groups, service accounts) can be paged as one list: each is
+cut to one page with the same condition and the pieces are merged in Python, so the SQL stays one
+indexed, limited query per kind.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import heapq
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    is_first: bool = True
+    size: int = 50
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.prev_cursor is not None
+
+
+def encode_cursor(values: Sequence) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime.datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, width: int) -> list | None:
+    """A malformed or tampered cursor is treated as "first page", never as an error."""
+    if not cursor:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if not isinstance(values, list) or len(values) != width:
+        return None
+    if not all(isinstance(v, str | int | float | bool) for v in values):
+        return None
+    return values
+
+
+def _seek(order: Sequence[str], values: Sequence, forward: bool) -> Q:
+    """Rows strictly after (forward) or before the given sort values, for a mixed asc/desc order."""
+    condition = Q(pk__in=[])
+    for i, spec in enumerate(order):
+        name = spec.lstrip("-")
+        descending = spec.startswith("-")
+        op = "lt" if descending == forward else "gt"
+        step = Q(**{f"{name}__{op}": values[i]})
+        for j in range(i):
+            step &= Q(**{order[j].lstrip("-"): values[j]})
+        condition |= step
+    return condition
+
+
+def _reverse(order: Sequence[str]) -> list[str]:
+    return [spec[1:] if spec.startswith("-") else f"-{spec}" for spec in order]
+
+
+def _key(row, order: Sequence[str]):
+    return tuple(getattr(row, spec.lstrip("-")) for spec in order)
+
+
+def paginate(
+    querysets: QuerySet | Sequence[QuerySet],
+    order: Sequence[str],
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = 50,
+) -> Page:
+    """One page of the (merged) querysets in `order`. Every name in `order` must be a field or an
+    annotation present on each queryset, the last one unique per row across them (e.g. kind + pk)."""
+    if isinstance(querysets, QuerySet):
+        querysets = [querysets]
+    after_values = decode_cursor(after, len(order))
+    before_values = None if after_values else decode_cursor(before, len(order))
+    forward = before_values is None
+    cursor_values = after_values if forward else before_values
+    query_order = list(order) if forward else _reverse(order)
+
+    pieces = []
+    for qs in querysets:
+        if cursor_values is not None:
+            qs = qs.filter(_seek(order, cursor_values, forward))
+        pieces.append(list(qs.order_by(*query_order)[: size + 1]))
+
+    rows = _merge(pieces, query_order)[: size + 1]
+    has_more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+
+    page = Page(rows=rows, size=size, is_first=forward and cursor_values is None)
+    if rows:
+        first_key, last_key = _key(rows[0], order), _key(rows[-1], order)
+        if forward:
+            page.next_cursor = encode_cursor(last_key) if has_more else None
+            page.prev_cursor = encode_cursor(first_key) if cursor_values is not None else None
+        else:
+            page.prev_cursor = encode_cursor(first_key) if has_more else None
+            page.next_cursor = encode_cursor(last_key)
+            page.is_first = not has_more
+    return page
+
+
+def _merge(pieces: list[list], order: Sequence[str]) -> list:
+    if len(pieces) == 1:
+        return pieces[0]
+    # Each piece is already sorted by `order`; a heap merge keeps the same order across them.
+    descending = [spec.startswith("-") for spec in order]
+
+    class Key:
+        __slots__ = ("values",)
+
+        def __init__(self, row):
+            self.values = tuple(getattr(row, spec.lstrip("-")) for spec in order)
+
+        def __lt__(self, other):
+            for mine, theirs, desc in zip(self.values, other.values, descending, strict=True):
+                if mine != theirs:
+                    return (mine > theirs) if desc else (mine < theirs)
+            return False
+
+    return list(heapq.merge(*pieces, key=Key))
