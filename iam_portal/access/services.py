@@ -56,7 +56,12 @@ def require_project_manager(actor_access: AccessResolver, project: Project) -> N
 
 
 def check_grantable(actor_access: AccessResolver, resource: Resource, *roles: str | None) -> None:
-    """Refuse when any of `roles` (the new one, the one being replaced) ranks above the actor's own."""
+    """Refuse when any of `roles` (the new one, the one being replaced) ranks above the actor's own.
+
+    Holders of the root key console.root.user.bind manage every binding of the Console (as in the admin),
+    so no role is above them."""
+    if "console.root.user.bind" in actor_access.root_keys:
+        return
     own = actor_access.role_on(resource)
     for role in roles:
         if role and catalogue.role_rank(role) > catalogue.role_rank(own):
