@@ -6,10 +6,16 @@ import pytest
 from django.core.management import call_command
 
 from iam_portal.identities.models import Group, ServiceAccount, User
-from iam_portal.orgs.models import Company, Environment, Project
 from iam_portal.orgs.management.commands.seed_demo import DEMO_PASSWORD
+from iam_portal.orgs.models import Company, Environment, Project
 
 HX = {"HX-Request": "true"}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """The real hasher costs ~0.2 s per password; tests sign in and seed a dozen accounts."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -20,7 +26,9 @@ def demo(db):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     acme = Company.objects.get(slug="acme")
     webshop = Project.objects.select_related("company").get(company=acme, slug="webshop")
-    envs = {e.env_id: e for e in Environment.objects.select_related("project__company").filter(project=webshop)}
+    envs = {
+        e.env_id: e for e in Environment.objects.select_related("project__company").filter(project=webshop)
+    }
 
     def user(name: str) -> User:
         return User.objects.get(email=name if "@" in name else f"{name}@acme.test")

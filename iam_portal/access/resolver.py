@@ -164,7 +164,11 @@ class AccessResolver:
             .order_by()
         )
         grants = []
+        # A group's own bindings are direct for the group itself; "via group" only describes a member.
+        own_group = isinstance(self.identity, Group)
         for role, company_id, project_id, group_name in rows:
+            if own_group:
+                group_name = None
             level = Level.COMPANY if company_id else Level.PROJECT if project_id else Level.ENVIRONMENT
             grants.append(Grant(role, level, group_name, target.obj))
         return tuple(sorted(grants, key=lambda g: (list(Level).index(g.level), -catalogue.role_rank(g.role))))
@@ -239,7 +243,9 @@ class AccessResolver:
                     GroupMembership.objects.filter(user_id=self.identity.pk, group__company=OuterRef("pk"))
                 )
             )
-        return companies.filter(pk=self.identity.company_id)
+        return companies.filter(
+            Exists(RoleBinding.objects.filter(subject_q(self.identity), company=OuterRef("pk")))
+        )
 
     def visible_projects(self, company: Company) -> QuerySet[Project]:
         """The company's projects the identity may view: one query."""
