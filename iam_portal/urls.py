@@ -4,7 +4,7 @@ from django.urls import include, path
 from iam_portal import views
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", views.healthz, name="healthz"),  # served by HealthCheckMiddleware; named for reverse()
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("iam_portal.orgs.urls")),
