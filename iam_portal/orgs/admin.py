@@ -4,10 +4,59 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.db.models import Count
 
 from iam_portal.access.resolver import resource_label
 from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
+
+# Model → (select_related paths, label) for foreign-key choices; other admin modules add their models.
+CHOICE_LABELS: dict[type, tuple[tuple[str, ...], Callable[[object], str]]] = {
+    Project: (("company",), resource_label),
+    Environment: (("project__company",), resource_label),
+}
+
+
+class KnownObjectsAutocompleteSelect(AutocompleteSelect):
+    """An autocomplete select that labels its selected value from an object the form already holds.
+
+    Django's widget runs one query per rendered widget to label the selected option: one query per
+    inline row. Inline forms (KnownObjectsForm) hand over the related object their instance already has
+    from `select_related`, so a page costs the same whatever the number of rows.
+    """
+
+    known_objects: dict = {}
+
+    def optgroups(self, name, value, attr=None):
+        selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
+        if not selected or not selected <= set(self.known_objects):
+            return super().optgroups(name, value, attr)
+        options = []
+        if not self.is_required:
+            options.append(self.create_option(name, "", "", False, 0))
+        for key in sorted(selected):
+            obj = self.known_objects[key]
+            label = self.choices.field.label_from_instance(obj)
+            options.append(self.create_option(name, obj.pk, label, True, len(options)))
+        return [(None, options, 0)]
+
+
+class KnownObjectsForm(forms.ModelForm):
+    """Passes the related objects of its instance to its KnownObjectsAutocompleteSelect widgets."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            return
+        for name, field in self.fields.items():
+            widget = getattr(field.widget, "widget", field.widget)  # unwrap RelatedFieldWidgetWrapper
+            if not isinstance(widget, KnownObjectsAutocompleteSelect):
+                continue
+            model_field = self.instance._meta.get_field(name)
+            if model_field.is_cached(self.instance):
+                related = getattr(self.instance, name)
+                if related is not None:
+                    widget.known_objects = {str(related.pk): related}
 
 
 # Model → (select_related paths, label) for foreign-key choices; other admin modules add their models.
@@ -17,14 +66,32 @@ CHOICE_LABELS: dict[type, tuple[tuple[str, ...], Callable[[object], str]]] = {
 }
 
 
+class PlainRelatedWidgetsMixin:
+    """Inline rows pick existing objects only: no add/change/view/delete pop-up icons next to each select."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(field, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_view_related = widget.can_delete_related = False
+            if isinstance(widget.widget, AutocompleteSelect):
+                widget.widget.attrs["data-width"] = "14em"  # several per row must fit the module
+        return field
+
+
 class ResourceChoicesMixin:
     """Foreign-key choices read as paths (acme/webshop/production), with no extra queries.
 
     Environments are all called "Production" or "Staging"; the path tells them apart in select boxes
-    and autocomplete widgets. See CHOICE_LABELS.
+    and autocomplete widgets. See CHOICE_LABELS. Autocomplete widgets are KnownObjectsAutocompleteSelect.
     """
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KnownObjectsAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if field is not None and db_field.related_model in CHOICE_LABELS:
             related, label = CHOICE_LABELS[db_field.related_model]
@@ -33,8 +100,9 @@ class ResourceChoicesMixin:
         return field
 
 
-class ProjectInline(ResourceChoicesMixin, admin.TabularInline):
+class ProjectInline(PlainRelatedWidgetsMixin, ResourceChoicesMixin, admin.TabularInline):
     model = Project
+    form = KnownObjectsForm
     fields = ("slug", "name", "template")
     autocomplete_fields = ("template",)
     extra = 0
@@ -150,7 +218,9 @@ class _UniqueWhenGlobalForm(forms.ModelForm):
 class ProjectTemplateForm(_UniqueWhenGlobalForm):
     unique_field = "name"
     taken_message = "A template named “{value}” already exists for this company (or among public templates)."
-    repository_url = forms.URLField(label="Repository URL", required=False, max_length=200, assume_scheme="https")
+    repository_url = forms.URLField(
+        label="Repository URL", required=False, max_length=200, assume_scheme="https"
+    )
 
     class Meta:
         model = ProjectTemplate
