@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 
@@ -97,11 +98,13 @@ def paginate(
     cursor_values = after_values if forward else before_values
     query_order = list(order) if forward else _reverse(order)
 
-    pieces = []
-    for qs in querysets:
-        if cursor_values is not None:
-            qs = qs.filter(_seek(order, cursor_values, forward))
-        pieces.append(list(qs.order_by(*query_order)[: size + 1]))
+    if cursor_values is not None:
+        try:
+            querysets = [qs.filter(_seek(order, cursor_values, forward)) for qs in querysets]
+        except (ValueError, TypeError, ValidationError):
+            # A hand-edited cursor whose values do not fit the columns: start again at the first page.
+            return paginate(querysets, order, size=size)
+    pieces = [list(qs.order_by(*query_order)[: size + 1]) for qs in querysets]
 
     rows = _merge(pieces, query_order)[: size + 1]
     has_more = len(rows) > size

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
@@ -158,11 +158,28 @@ class AccessResolver:
         return self._grants[target.key]
 
     def _load_grants(self, target: Target) -> tuple[Grant, ...]:
-        rows = (
-            RoleBinding.objects.filter(subject_q(self.identity), _resource_q(target))
-            .values_list("role", "company_id", "project_id", "group__name")
-            .order_by()
-        )
+        resource = _resource_q(target)
+        columns = ("role", "company_id", "project_id", "group_name")
+        identity = self.identity
+        if isinstance(identity, User):
+            # Two index-driven halves in one statement: the user's own bindings, and those reached through
+            # memberships. (An OR of both makes PostgreSQL hash every membership row.)
+            direct = RoleBinding.objects.filter(resource, user_id=identity.pk).annotate(
+                group_name=Value(None, output_field=CharField())
+            )
+            via_groups = RoleBinding.objects.filter(resource, group__memberships__user_id=identity.pk).annotate(
+                group_name=F("group__name")
+            )
+            rows = direct.values_list(*columns).order_by().union(
+                via_groups.values_list(*columns).order_by(), all=True
+            )
+        else:
+            rows = (
+                RoleBinding.objects.filter(subject_q(identity), resource)
+                .annotate(group_name=F("group__name"))
+                .values_list(*columns)
+                .order_by()
+            )
         grants = []
         # A group's own bindings are direct for the group itself; "via group" only describes a member.
         own_group = isinstance(self.identity, Group)

@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
-    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -23,7 +26,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower, NullIf
 
 from iam_portal.access import catalogue
-from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company
 from iam_portal.pagination import Page, paginate
@@ -47,18 +49,23 @@ def role_rank_expression(field: str) -> Case:
     )
 
 
-def _company_role(company: Company, subject_field: str) -> Subquery:
-    return Subquery(
-        RoleBinding.objects.filter(company=company, **{subject_field: OuterRef("pk")}).values("role")[:1],
-        output_field=CharField(),
+def with_company_role(qs: QuerySet, company: Company) -> QuerySet:
+    """The direct company role as a LEFT JOIN on the one binding per (subject, company)."""
+    return qs.annotate(
+        company_binding=FilteredRelation("role_bindings", condition=Q(role_bindings__company=company)),
+        company_role=F("company_binding__role"),
     )
 
 
 def company_users(company: Company) -> QuerySet[User]:
-    """Users with access to the company: a direct company role, or membership of one of its groups."""
-    return User.objects.filter(
-        Exists(RoleBinding.objects.filter(company=company, user_id=OuterRef("pk")))
-        | Exists(GroupMembership.objects.filter(user_id=OuterRef("pk"), group__company=company))
+    """Users with access to the company: a direct company role, or membership of one of its groups.
+
+    The membership test is a scalar subquery on purpose: it is probed only for the rows an index walk
+    visits, where EXISTS would make PostgreSQL hash every membership of the company on each request.
+    """
+    first_membership = GroupMembership.objects.filter(user_id=OuterRef("pk"), group__company=company).values("pk")[:1]
+    return with_company_role(User.objects.all(), company).annotate(company_membership=Subquery(first_membership)).filter(
+        Q(company_role__isnull=False) | Q(company_membership__isnull=False)
     )
 
 
@@ -76,24 +83,21 @@ def identity_querysets(company: Company, *, kind: str | None = None, search: str
     result: dict[str, QuerySet] = {}
     if kind in (None, USER):
         users = company_users(company).annotate(
-            company_role=_company_role(company, "user_id"),
             display=Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField()),
-            in_groups=Exists(GroupMembership.objects.filter(user_id=OuterRef("pk"), group__company=company)),
+            in_groups=ExpressionWrapper(Q(company_membership__isnull=False), output_field=BooleanField()),
         )
         if search:
             users = users.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
         result[USER] = _annotate(users, USER, "display")
     if kind in (None, GROUP):
-        groups = Group.objects.filter(company=company).annotate(
-            company_role=_company_role(company, "group_id"),
+        groups = with_company_role(Group.objects.filter(company=company), company).annotate(
             display=Coalesce("name", Value("")),
         )
         if search:
             groups = groups.filter(name__icontains=search)
         result[GROUP] = _annotate(groups, GROUP, "name")
     if kind in (None, SERVICE_ACCOUNT):
-        accounts = ServiceAccount.objects.filter(company=company).annotate(
-            company_role=_company_role(company, "service_account_id"),
+        accounts = with_company_role(ServiceAccount.objects.filter(company=company), company).annotate(
             display=Coalesce("name", Value("")),
         )
         if search:

@@ -58,8 +58,8 @@ def require_project_manager(actor_access: AccessResolver, project: Project) -> N
 def check_grantable(actor_access: AccessResolver, resource: Resource, *roles: str | None) -> None:
     """Refuse when any of `roles` (the new one, the one being replaced) ranks above the actor's own.
 
-    Holders of the root key console.root.user.bind manage every binding of the Console (as in the admin),
-    so no role is above them."""
+    Holders of the root key console.root.user.bind administer every binding of the Console (they can in
+    the admin too), so no company or project role ranks above them."""
     if "console.root.user.bind" in actor_access.root_keys:
         return
     own = actor_access.role_on(resource)

@@ -16,3 +16,21 @@ urlpatterns = [
     ),
     path("companies/<slug:company>/projects/<slug:project>/iam/", project_views.project_iam, name="project_iam"),
 ]
+
+urlpatterns += [
+    path(
+        "companies/<slug:company>/projects/<slug:project>/iam/users/add/",
+        project_views.project_user_add,
+        name="project_user_add",
+    ),
+    path(
+        "companies/<slug:company>/projects/<slug:project>/iam/service-accounts/add/",
+        project_views.project_service_account_add,
+        name="project_service_account_add",
+    ),
+    path(
+        "companies/<slug:company>/projects/<slug:project>/iam/<str:kind>/<int:pk>/edit/",
+        project_views.project_role_edit,
+        name="project_role_edit",
+    ),
+]

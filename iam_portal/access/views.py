@@ -1,5 +1,6 @@
 """Company IAM: every identity of the company with its company role; edit the role, remove access."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
@@ -42,7 +43,7 @@ def table_params(request) -> dict:
 def company_iam(request, company):
     company = company_for(request, company, manage=True, section="iam")
     params = table_params(request)
-    page = selectors.company_identity_page(company, **params)
+    page = selectors.company_identity_page(company, **params, size=settings.PAGE_SIZE)
     counts = selectors.identity_counts(company, search=params["search"])
     context = {
         "company": company,
@@ -97,6 +98,7 @@ def company_role_edit(request, company, kind, pk):
         "kind": kind,
         "kind_label": selectors.KINDS[kind],
         "current_role": catalogue.role_label(current),
+        "current_role_id": current,
         "form": form,
         "in_groups": kind == selectors.USER
         and GroupMembership.objects.filter(user=subject, group__company=company).exists(),

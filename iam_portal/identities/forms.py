@@ -1,7 +1,15 @@
+import re
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from iam_portal.access.catalogue import Level
 from iam_portal.access.forms import role_field
+from iam_portal.identities.keys import parse_public_key
+from iam_portal.identities.models import Group, ServiceAccount
+
+MAX_EMAILS = 500
 
 
 class AddUserForm(forms.Form):
@@ -12,3 +20,134 @@ class AddUserForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
     role = role_field(Level.COMPANY, label="Company role")
+
+
+class EmailListField(forms.CharField):
+    """Email addresses one per line or separated by commas, semicolons or spaces. Cleans to a list of
+    distinct lower-case addresses in the order given."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"})
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value)
+        emails: list[str] = []
+        for item in re.split(r"[\s,;]+", text):
+            item = item.strip().lower()
+            if item and item not in emails:
+                emails.append(item)
+        return emails
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        invalid = []
+        for email in value:
+            try:
+                validate_email(email)
+            except ValidationError:
+                invalid.append(email)
+        if invalid:
+            raise ValidationError(
+                "Not valid email addresses: %(emails)s.",
+                code="invalid",
+                params={"emails": ", ".join(invalid)},
+            )
+        if len(value) > MAX_EMAILS:
+            raise ValidationError(f"Enter at most {MAX_EMAILS} addresses at a time.", code="max")
+
+    def run_validators(self, value) -> None:
+        return None  # the CharField length validators would see the list, not the text
+
+
+class _UniqueNameMixin:
+    """A friendly duplicate-name error on the field; the service checks again inside its transaction."""
+
+    model = None
+    what = ""
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        others = self.model.objects.filter(company=self.company, name__iexact=name)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(f"{self.company} already has a {self.what} named “{name}”.", code="unique")
+        return name
+
+
+class GroupForm(_UniqueNameMixin, forms.Form):
+    model, what = Group, "group"
+
+    name = forms.CharField(
+        label="Name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True})
+    )
+    role = role_field(Level.COMPANY, label="Company role")
+    members = EmailListField(
+        label="Members",
+        required=False,
+        help_text="Optional. Emails of existing Console accounts, one per line or separated by commas.",
+    )
+
+    def __init__(self, *args, company, instance: Group | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company, self.instance = company, instance
+        if instance is not None:
+            del self.fields["members"]
+
+
+class AddMembersForm(forms.Form):
+    emails = EmailListField(
+        label="Emails",
+        help_text="Emails of existing Console accounts, one per line or separated by commas.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["emails"].widget.attrs["autofocus"] = True
+
+
+class ServiceAccountForm(_UniqueNameMixin, forms.Form):
+    model, what, instance = ServiceAccount, "service account", None
+
+    name = forms.CharField(
+        label="Name",
+        max_length=150,
+        help_text="A name people recognise, e.g. the system that uses it.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+    role = role_field(Level.COMPANY, label="Company role")
+    auth_method = forms.ChoiceField(
+        label="Authentication method",
+        choices=ServiceAccount.AuthMethod.choices,
+        initial=ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC,
+        widget=forms.RadioSelect,
+    )
+    public_key = forms.CharField(
+        label="Public key",
+        required=False,
+        max_length=20000,
+        strip=True,
+        help_text=(
+            "Only for Private Key JWT: the RSA public key, as JWK JSON or PEM. Keep the private key on the "
+            "machine that signs its tokens."
+        ),
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("auth_method") == ServiceAccount.AuthMethod.PRIVATE_KEY_JWT
+            and "public_key" in cleaned
+        ):
+            try:
+                parse_public_key(cleaned["public_key"])
+            except ValueError as exc:
+                self.add_error("public_key", str(exc))
+        else:
+            cleaned["public_key"] = ""
+        return cleaned

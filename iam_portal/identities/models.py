@@ -4,7 +4,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 
 
@@ -50,7 +50,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
-        indexes = [models.Index(Lower("full_name"), "email", name="user_name_email_idx")]
+        indexes = [
+            # The sort key of every user table (name, or email when there is no name), for keyset pages.
+            models.Index(
+                Lower(Coalesce(NullIf("full_name", models.Value("")), "email", output_field=models.CharField())),
+                "id",
+                name="user_display_sort_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.email

@@ -7,6 +7,7 @@ import datetime
 from django.db.models import (
     CharField,
     Count,
+    Exists,
     OuterRef,
     Prefetch,
     Q,
@@ -17,9 +18,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lower, NullIf
 
+from iam_portal.access import catalogue
 from iam_portal.access.models import RoleBinding
-from iam_portal.access.selectors import company_users, role_rank_expression
-from iam_portal.identities.models import Group, GroupMembership, ServiceAccount
+from iam_portal.access.selectors import company_users, role_rank_expression, with_company_role
+from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company
 from iam_portal.pagination import Page, paginate
 
@@ -37,16 +39,8 @@ USER_SORTS = {
 }
 
 
-def company_role_subquery(company: Company, subject_field: str) -> Subquery:
-    return Subquery(
-        RoleBinding.objects.filter(company=company, **{subject_field: OuterRef("pk")}).values("role")[:1],
-        output_field=CharField(),
-    )
-
-
 def user_rows(company: Company, *, search: str = "") -> QuerySet:
     users = company_users(company).annotate(
-        company_role=company_role_subquery(company, "user_id"),
         sort_name=Lower(Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())),
         seen=Coalesce("last_login", Value(NEVER)),
     )
@@ -78,10 +72,13 @@ def company_user_page(
 
 
 def group_rows(company: Company, *, search: str = "") -> QuerySet[Group]:
-    groups = Group.objects.filter(company=company).annotate(
-        company_role=company_role_subquery(company, "group_id"),
+    # Members counted per row (a GROUP BY would aggregate every membership of the company first).
+    member_count = (
+        GroupMembership.objects.filter(group=OuterRef("pk")).order_by().values("group").annotate(n=Count("pk"))
+    )
+    groups = with_company_role(Group.objects.filter(company=company), company).annotate(
         sort_name=Lower("name"),
-        member_count=Count("memberships"),
+        member_count=Coalesce(Subquery(member_count.values("n")), 0),
     )
     groups = groups.annotate(role_rank=role_rank_expression("company_role"))
     search = search.strip()
@@ -91,8 +88,7 @@ def group_rows(company: Company, *, search: str = "") -> QuerySet[Group]:
 
 
 def service_account_rows(company: Company, *, search: str = "") -> QuerySet[ServiceAccount]:
-    accounts = ServiceAccount.objects.filter(company=company).annotate(
-        company_role=company_role_subquery(company, "service_account_id"),
+    accounts = with_company_role(ServiceAccount.objects.filter(company=company), company).annotate(
         sort_name=Lower("name"),
         seen=Coalesce("last_login", Value(NEVER)),
     )
@@ -101,3 +97,140 @@ def service_account_rows(company: Company, *, search: str = "") -> QuerySet[Serv
     if search:
         accounts = accounts.filter(Q(name__icontains=search) | Q(client_id__icontains=search))
     return accounts
+
+
+# -- groups page and group detail ------------------------------------------------------------------
+
+GROUP_SORTS = {
+    "name": ["sort_name", "pk"],
+    "-name": ["-sort_name", "-pk"],
+    "role": ["-role_rank", "sort_name", "pk"],
+    "-role": ["role_rank", "-sort_name", "-pk"],
+}
+
+MEMBER_SORTS = {
+    "name": ["sort_name", "pk"],
+    "-name": ["-sort_name", "-pk"],
+    "email": ["email", "pk"],
+    "-email": ["-email", "-pk"],
+    "last_login": ["seen", "pk"],
+    "-last_login": ["-seen", "-pk"],
+}
+
+SERVICE_ACCOUNT_SORTS = {
+    "name": ["sort_name", "pk"],
+    "-name": ["-sort_name", "-pk"],
+    "role": ["-role_rank", "sort_name", "pk"],
+    "-role": ["role_rank", "-sort_name", "-pk"],
+    "last_login": ["seen", "pk"],
+    "-last_login": ["-seen", "-pk"],
+}
+
+
+def _with_role_labels(page: Page) -> Page:
+    for row in page.rows:
+        row.role_label = catalogue.role_label(row.company_role)
+    return page
+
+
+def company_group_page(
+    company: Company, *, search: str = "", sort: str = "name", after=None, before=None, size: int = 50
+) -> Page:
+    page = paginate(
+        group_rows(company, search=search),
+        GROUP_SORTS.get(sort, GROUP_SORTS["name"]),
+        after=after,
+        before=before,
+        size=size,
+    )
+    return _with_role_labels(page)
+
+
+def group_summary(company: Company, pk: int) -> Group | None:
+    """One group of the company with its company role and member count (one query), or None."""
+    group = group_rows(company).filter(pk=pk).first()
+    if group is not None:
+        group.role_label = catalogue.role_label(group.company_role)
+    return group
+
+
+def member_rows(group: Group, *, search: str = "") -> QuerySet:
+    members = User.objects.filter(memberships__group=group).annotate(
+        sort_name=Lower(Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())),
+        seen=Coalesce("last_login", Value(NEVER)),
+    )
+    search = search.strip()
+    if search:
+        members = members.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
+    return members
+
+
+def group_member_page(
+    group: Group, *, search: str = "", sort: str = "name", after=None, before=None, size: int = 50
+) -> Page:
+    return paginate(
+        member_rows(group, search=search),
+        MEMBER_SORTS.get(sort, MEMBER_SORTS["name"]),
+        after=after,
+        before=before,
+        size=size,
+    )
+
+
+def access_left_without(group: Group, user: User) -> dict:
+    """What keeps `user` in the group's company once they leave `group`: their own company role and the
+    company's other groups they belong to. Both empty means they lose access to the company."""
+    return {
+        "direct_role": catalogue.role_label(
+            RoleBinding.objects.filter(company_id=group.company_id, user=user)
+            .values_list("role", flat=True)
+            .first()
+        ),
+        "other_groups": list(
+            Group.objects.filter(company_id=group.company_id, memberships__user=user)
+            .exclude(pk=group.pk)
+            .order_by("name")
+            .values_list("name", flat=True)
+        ),
+    }
+
+
+def members_losing_access(group: Group) -> QuerySet[User]:
+    """Members whose only access to the company is this group: no company role of their own and no
+    other group of the company."""
+    return (
+        User.objects.filter(memberships__group=group)
+        .exclude(Exists(RoleBinding.objects.filter(company_id=group.company_id, user_id=OuterRef("pk"))))
+        .exclude(
+            Exists(
+                GroupMembership.objects.filter(
+                    user_id=OuterRef("pk"), group__company_id=group.company_id
+                ).exclude(group_id=group.pk)
+            )
+        )
+    )
+
+
+def group_bindings(group: Group) -> list[RoleBinding]:
+    """Every role the group holds, company first, then projects and environments."""
+    bindings = RoleBinding.objects.filter(group=group).select_related(
+        "company", "project", "environment__project"
+    )
+    order = {"company": 0, "project": 1, "environment": 2}
+    return sorted(bindings, key=lambda b: (order[b.level], str(b.resource)))
+
+
+# -- service accounts page -------------------------------------------------------------------------
+
+
+def company_service_account_page(
+    company: Company, *, search: str = "", sort: str = "name", after=None, before=None, size: int = 50
+) -> Page:
+    page = paginate(
+        service_account_rows(company, search=search).defer("public_key"),
+        SERVICE_ACCOUNT_SORTS.get(sort, SERVICE_ACCOUNT_SORTS["name"]),
+        after=after,
+        before=before,
+        size=size,
+    )
+    return _with_role_labels(page)

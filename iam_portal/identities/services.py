@@ -134,7 +134,11 @@ def group_update(*, actor: User, group: Group, name: str, role: str) -> Group:
         check_grantable(access, company, role, previous)
         if group.name != name:
             group.name = name
-            group.save(update_fields=["name"])
+            try:
+                with transaction.atomic():
+                    group.save(update_fields=["name"])
+            except IntegrityError:
+                raise ActionRefused(f"A group named {name!r} already exists in {company}.") from None
         put_binding(actor=actor, subject=group, resource=company, role=role)
     return group
 
@@ -174,7 +178,8 @@ def group_delete(*, actor: User, group: Group) -> None:
     require_company_manager(access, group.company)
     with OwnerGuard(group.company):
         _check_group_roles_grantable(access, group)
-        group.delete()
+        # Delete by id: should the owner check refuse, the caller's instance keeps its pk for the dialog.
+        Group.objects.filter(pk=group.pk).delete()
 
 
 # -- service accounts -----------------------------------------------------------------------------
@@ -208,7 +213,11 @@ def service_account_create(
             raise ActionRefused(str(exc)) from None
     else:
         raise ActionRefused("Choose Client Secret Basic or Private Key JWT.")
-    account.save()
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError:
+        raise ActionRefused(f"A service account named {name!r} already exists in {company}.") from None
     put_binding(actor=actor, subject=account, resource=company, role=role)
     return NewServiceAccount(account, secret)
 

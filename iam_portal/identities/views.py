@@ -1,20 +1,28 @@
 """Users, Groups and Service accounts pages of a company."""
 
+import json
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from iam_portal.access import catalogue
 from iam_portal.access import selectors as access_selectors
-from iam_portal.access.services import ActionRefused, company_bindings_of
+from iam_portal.access.services import ActionRefused, company_bindings_of, current_role
 from iam_portal.access.shortcuts import company_for
 from iam_portal.htmx import done, partial
 from iam_portal.identities import selectors, services
-from iam_portal.identities.forms import AddUserForm
-from iam_portal.identities.models import Group
+from iam_portal.identities.forms import AddMembersForm, AddUserForm, GroupForm, ServiceAccountForm
+from iam_portal.identities.models import Group, ServiceAccount, User
 
 IDENTITIES_CHANGED = "identitiesChanged"
 
@@ -38,7 +46,7 @@ def _table_params(request, sorts: dict) -> dict:
 def company_users(request, company):
     company = company_for(request, company, manage=True, section="users")
     params = _table_params(request, selectors.USER_SORTS)
-    page = selectors.company_user_page(company, **params)
+    page = selectors.company_user_page(company, **params, size=settings.PAGE_SIZE)
     total = selectors.user_rows(company, search=params["search"]).order_by().values("pk").count()
     context = {"company": company, "page": page, "params": params, "total": total}
     return render(request, partial(request, "identities/users.html", "table"), context)
@@ -105,47 +113,287 @@ def _back(request, company, default: str) -> str:
     return reverse(default, args=[company.slug])
 
 
-# -- groups (built by the Groups change) -----------------------------------------------------------
+# -- groups ---------------------------------------------------------------------------------------
 
 
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
 def company_groups(request, company):
-    raise Http404
+    company = company_for(request, company, manage=True, section="groups")
+    params = _table_params(request, selectors.GROUP_SORTS)
+    page = selectors.company_group_page(company, **params, size=settings.PAGE_SIZE)
+    total = selectors.group_rows(company, search=params["search"]).order_by().values("pk").count()
+    context = {"company": company, "page": page, "params": params, "total": total}
+    return render(request, partial(request, "identities/groups.html", "table"), context)
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
 def group_create(request, company):
-    raise Http404
+    company = company_for(request, company, manage=True, section="groups")
+    form = GroupForm(request.POST or None, company=company)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            group = services.group_create(
+                actor=request.user,
+                company=company,
+                name=data["name"],
+                role=data["role"],
+                member_emails=data["members"],
+            )
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            members = len(data["members"])
+            return done(
+                request,
+                f"Group {group.name} was created with {members} member{pluralize(members)}.",
+                IDENTITIES_CHANGED,
+                redirect_to=reverse("group_detail", args=[company.slug, group.pk]),
+            )
+    context = {"company": company, "form": form}
+    return render(request, partial(request, "identities/group_create.html"), context)
 
 
+def _group(company, pk: int) -> Group:
+    return get_object_or_404(Group.objects.select_related("company"), company=company, pk=pk)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request", "HX-Target")
 def group_detail(request, company, group):
-    raise Http404
+    company = company_for(request, company, manage=True, section="groups")
+    group = selectors.group_summary(company, group)
+    if group is None:
+        raise Http404("No such group.")
+    # The header refreshes itself after Edit or Add members; every other htmx request wants the members.
+    name = "header" if request.htmx and request.htmx.target == "group-header" else "table"
+    context = {"company": company, "group": group}
+    if name == "table":
+        params = _table_params(request, selectors.MEMBER_SORTS)
+        context["params"] = params
+        context["page"] = selectors.group_member_page(group, **params, size=settings.PAGE_SIZE)
+        context["total"] = (
+            group.member_count
+            if not params["search"]
+            else selectors.member_rows(group, search=params["search"]).order_by().count()
+        )
+    return render(request, partial(request, "identities/group_detail.html", name), context)
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
 def group_edit(request, company, group):
-    raise Http404
+    company = company_for(request, company, manage=True, section="groups")
+    group = _group(company, group)
+    form = GroupForm(
+        request.POST or None,
+        company=company,
+        instance=group,
+        initial={"name": group.name, "role": current_role(group, company)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.group_update(
+                actor=request.user,
+                group=group,
+                name=form.cleaned_data["name"],
+                role=form.cleaned_data["role"],
+            )
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            role = catalogue.role_label(form.cleaned_data["role"])
+            return done(
+                request,
+                f"Group {group.name} was saved; its company role is {role}.",
+                IDENTITIES_CHANGED,
+                redirect_to=reverse("group_detail", args=[company.slug, group.pk]),
+            )
+    context = {"company": company, "group": group, "form": form}
+    return render(request, partial(request, "identities/group_edit.html"), context)
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
 def group_add_members(request, company, group):
-    raise Http404
+    company = company_for(request, company, manage=True, section="groups")
+    group = _group(company, group)
+    form = AddMembersForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        emails = form.cleaned_data["emails"]
+        try:
+            added = services.group_add_members(actor=request.user, group=group, emails=emails)
+        except ActionRefused as refused:
+            form.add_error("emails", str(refused))
+        else:
+            added_emails = {u.email.lower() for u in added}
+            skipped = [e for e in emails if e not in added_emails]
+            message = (
+                f"{len(added)} member{pluralize(len(added))} added to {group.name}."
+                if added
+                else f"Nobody was added to {group.name}."
+            )
+            if skipped:
+                message += f" Already members: {', '.join(skipped)}."
+            return done(
+                request,
+                message,
+                IDENTITIES_CHANGED,
+                redirect_to=reverse("group_detail", args=[company.slug, group.pk]),
+                level="success" if added else "info",
+            )
+    context = {"company": company, "group": group, "form": form}
+    return render(request, partial(request, "identities/group_add_members.html"), context)
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
 def group_remove_member(request, company, group, user):
-    raise Http404
+    company = company_for(request, company, manage=True, section="groups")
+    group = _group(company, group)
+    member = get_object_or_404(User, pk=user, memberships__group=group)
+    error = None
+    if request.method == "POST":
+        try:
+            services.group_remove_member(actor=request.user, group=group, user=member)
+        except ActionRefused as refused:
+            error = str(refused)
+        else:
+            return done(
+                request,
+                f"{member.display_name} was removed from {group.name}.",
+                IDENTITIES_CHANGED,
+                redirect_to=reverse("group_detail", args=[company.slug, group.pk]),
+            )
+    context = {
+        "company": company,
+        "group": group,
+        "member": member,
+        "error": error,
+        **selectors.access_left_without(group, member),
+    }
+    return render(request, partial(request, "identities/group_remove_member.html"), context)
 
 
+LOSING_ACCESS_SHOWN = 20
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
 def group_delete(request, company, group):
-    raise Http404
+    company = company_for(request, company, manage=True, section="groups")
+    group = _group(company, group)
+    error = None
+    if request.method == "POST":
+        pk = group.pk
+        try:
+            services.group_delete(actor=request.user, group=group)
+        except ActionRefused as refused:
+            error = str(refused)
+            group = _group(company, pk)  # Model.delete() cleared the pk even though it was rolled back
+        else:
+            messages.success(request, f"Group {group.name} was deleted.")
+            target = reverse("company_groups", args=[company.slug])
+            return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    losing = selectors.members_losing_access(group).order_by("email")
+    context = {
+        "company": company,
+        "group": group,
+        "error": error,
+        "bindings": selectors.group_bindings(group),
+        "losing": list(losing[:LOSING_ACCESS_SHOWN]),
+        "losing_count": losing.count(),
+        "member_count": group.memberships.count(),
+    }
+    context["losing_more"] = context["losing_count"] - len(context["losing"])
+    return render(request, partial(request, "identities/group_delete.html"), context)
 
 
-# -- service accounts (built by the Service accounts change) --------------------------------------
+# -- service accounts -----------------------------------------------------------------------------
 
 
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
 def company_service_accounts(request, company):
-    raise Http404
+    company = company_for(request, company, manage=True, section="service_accounts")
+    params = _table_params(request, selectors.SERVICE_ACCOUNT_SORTS)
+    page = selectors.company_service_account_page(company, **params, size=settings.PAGE_SIZE)
+    total = selectors.service_account_rows(company, search=params["search"]).order_by().values("pk").count()
+    context = {"company": company, "page": page, "params": params, "total": total}
+    return render(request, partial(request, "identities/service_accounts.html", "table"), context)
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
+@sensitive_variables("created", "context", "response")
 def service_account_add(request, company):
-    raise Http404
+    """The result (client secret or key id) is rendered in the POST response itself, never redirected to:
+    the secret exists only in this one response."""
+    company = company_for(request, company, manage=True, section="service_accounts")
+    back = _back(request, company, "company_service_accounts")
+    form = ServiceAccountForm(request.POST or None, company=company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.service_account_create(
+                actor=request.user, company=company, **form.cleaned_data
+            )
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            account = created.account
+            context = {
+                "company": company,
+                "account": account,
+                "client_secret": created.client_secret,
+                "role_label": catalogue.role_label(form.cleaned_data["role"]),
+                "next": back,
+            }
+            response = render(request, partial(request, "identities/service_account_created.html"), context)
+            add_never_cache_headers(response)
+            if request.htmx:
+                response["HX-Trigger"] = json.dumps(
+                    {
+                        IDENTITIES_CHANGED: None,
+                        "showMessage": {
+                            "level": "success",
+                            "text": f"Service account {account.name} was created.",
+                        },
+                    }
+                )
+            return response
+    context = {"company": company, "form": form, "next": back}
+    return render(request, partial(request, "identities/service_account_add.html"), context)
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
 def service_account_delete(request, company, pk):
-    raise Http404
+    company = company_for(request, company, manage=True, section="service_accounts")
+    account = get_object_or_404(ServiceAccount, company=company, pk=pk)
+    error = None
+    if request.method == "POST":
+        try:
+            services.service_account_delete(actor=request.user, account=account)
+        except ActionRefused as refused:
+            error = str(refused)
+        else:
+            return done(
+                request,
+                f"Service account {account.name} was deleted.",
+                IDENTITIES_CHANGED,
+                redirect_to=reverse("company_service_accounts", args=[company.slug]),
+            )
+    context = {
+        "company": company,
+        "account": account,
+        "error": error,
+        "bindings": list(
+            company_bindings_of(account, company).select_related("company", "project", "environment__project")
+        ),
+    }
+    return render(request, partial(request, "identities/service_account_delete.html"), context)

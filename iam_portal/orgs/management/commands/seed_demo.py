@@ -9,7 +9,7 @@ from django.db import transaction
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User, hash_secret
-from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
+from iam_portal.orgs.models import Company, Environment, Project, ProjectTemplate
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -124,11 +124,6 @@ class Command(BaseCommand):
         globex_owner = self._user("owner@globex.test", "Gus Globex")
         self._bind(globex_owner, COMPANY_OWNER, company=globex, created_by=admin)
 
-        FeatureToggle.objects.get_or_create(
-            key="service-account-jwt",
-            company=None,
-            defaults={"enabled": True, "description": "Private Key JWT."},
-        )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(

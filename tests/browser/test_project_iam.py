@@ -1,0 +1,113 @@
+"""Project IAM in a real browser: a Project Administrator edits environment roles, a Company Owner adds a user
+from the project, and a Reporter only looks."""
+
+from playwright.sync_api import expect
+
+from iam_portal.access.models import RoleBinding
+from iam_portal.access.resolver import AccessResolver
+from iam_portal.identities.models import User
+from tests.browser.helpers import dialog, expect_dialog_closed
+
+PROJECT_IAM = "/companies/acme/projects/webshop/iam/"
+# Columns: Type, Name, Company role, Project role, then one per environment (production, staging).
+PROJECT_COL, PRODUCTION_COL, STAGING_COL = 3, 4, 5
+
+
+def may_deploy(user: User, environment) -> bool:
+    return AccessResolver(user).can("environment.deploy", environment)
+
+
+def test_project_admin_changes_a_juniors_production_role(signed_in, url, demo):
+    junior = demo.user("junior1")
+    assert not may_deploy(junior, demo.production)
+    page = signed_in("pm@acme.test")
+    page.goto(url(PROJECT_IAM))
+    expect(page.get_by_role("columnheader", name="Production")).to_be_visible()
+    expect(page.get_by_role("link", name="Add user")).to_have_count(0)
+    row = page.locator(f"#project-identity-user-{junior.pk}")
+    cells = row.locator("td")
+    expect(cells.nth(PROJECT_COL)).to_contain_text("Developer")
+    expect(cells.nth(PRODUCTION_COL)).to_have_text("—")
+    expect(cells.nth(STAGING_COL)).to_contain_text("Maintainer")
+
+    row.get_by_role("link", name="Edit").click()
+    expect(dialog(page).get_by_role("heading", name="Edit project roles")).to_be_visible()
+    expect(dialog(page)).to_contain_text("Jun One")
+    expect(dialog(page).locator(".inherited")).to_contain_text("Acme Developers")
+    expect(dialog(page).get_by_label("Project role")).to_have_value("developer")
+    dialog(page).get_by_label("Production").select_option(label="Maintainer")
+    dialog(page).get_by_role("button", name="Save").click()
+
+    expect_dialog_closed(page)
+    expect(page.locator("#messages")).to_contain_text("The roles of Jun One on Webshop were saved.")
+    expect(cells.nth(PRODUCTION_COL)).to_have_text("Maintainer")
+    expect(cells.nth(STAGING_COL)).to_contain_text("Maintainer")
+    expect(cells.nth(PROJECT_COL)).to_contain_text("Developer")
+    assert RoleBinding.objects.get(user=junior, environment=demo.production).role == "maintainer"
+    assert may_deploy(junior, demo.production)
+
+    # Back to "none": the binding goes, and so does the right to deploy.
+    row.get_by_role("link", name="Edit").click()
+    expect(dialog(page).get_by_label("Production")).to_have_value("maintainer")
+    dialog(page).get_by_label("Production").select_option(label="No role")
+    dialog(page).get_by_role("button", name="Save").click()
+    expect_dialog_closed(page)
+    expect(cells.nth(PRODUCTION_COL)).to_have_text("—")
+    assert not RoleBinding.objects.filter(user=junior, environment=demo.production).exists()
+    assert not may_deploy(junior, demo.production)
+
+
+def test_owner_adds_a_user_from_the_project(signed_in, url, demo):
+    newbie = User.objects.create_user("newbie@acme.test", "pw", full_name="New Bie")
+    page = signed_in("owner@acme.test")
+    page.goto(url(PROJECT_IAM))
+    page.get_by_role("link", name="Add user").click()
+    expect(dialog(page).get_by_role("heading", name="Add user")).to_be_visible()
+    dialog(page).get_by_label("Email").fill("newbie@acme.test")
+    dialog(page).get_by_label("Company role").select_option(label="Guest")
+    dialog(page).get_by_label("Project role").select_option(label="Developer")
+    dialog(page).get_by_label("Production").select_option(label="Reporter")
+    dialog(page).get_by_label("Staging").select_option(label="Maintainer")
+    dialog(page).get_by_role("button", name="Add user").click()
+
+    expect_dialog_closed(page)
+    expect(page.locator("#messages")).to_contain_text("New Bie was added to Acme as Guest")
+    cells = page.locator(f"#project-identity-user-{newbie.pk} td")
+    expect(cells.nth(2)).to_contain_text("Guest")
+    expect(cells.nth(PROJECT_COL)).to_have_text("Developer")
+    expect(cells.nth(PRODUCTION_COL)).to_have_text("Reporter")
+    expect(cells.nth(STAGING_COL)).to_have_text("Maintainer")
+    roles = {
+        ("company" if b.company_id else "project" if b.project_id else b.environment.env_id): b.role
+        for b in RoleBinding.objects.filter(user=newbie).select_related("environment")
+    }
+    assert roles == {
+        "company": "guest",
+        "project": "developer",
+        "production": "reporter",
+        "staging": "maintainer",
+    }
+
+    page.goto(url("/companies/acme/iam/"))
+    row = page.locator(f"#identity-user-{newbie.pk}")
+    expect(row).to_contain_text("newbie@acme.test")
+    expect(row.locator(".role")).to_have_text("Guest")
+
+
+def test_reporter_sees_the_project_iam_read_only(signed_in, url, demo):
+    page = signed_in("designer1@acme.test")
+    page.goto(url(PROJECT_IAM))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Webshop")
+    expect(page.locator(f"#project-identity-user-{demo.user('junior1').pk}")).to_be_visible()
+    expect(page.locator("#project-iam-table tbody tr")).to_have_count(11)
+    expect(page.get_by_role("note")).to_contain_text("You can look at these roles but not change them.")
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    expect(page.get_by_role("button", name="Edit")).to_have_count(0)
+    expect(page.get_by_role("link", name="Add user")).to_have_count(0)
+    expect(page.get_by_role("link", name="Add service account")).to_have_count(0)
+    # The company's Access Management section is not offered either.
+    expect(page.get_by_role("link", name="Service accounts")).to_have_count(0)
+
+    edit = url(f"/companies/acme/projects/webshop/iam/user/{demo.user('junior1').pk}/edit/")
+    response = page.goto(edit)
+    assert response.status == 403

@@ -1,0 +1,729 @@
+"""Company IAM table /companies/<c>/iam/, its Edit dialog and its Remove dialog.
+
+Authorization matrix (every principal, allowed and denied), database state after each action, htmx vs
+plain-form responses, bad input, other companies' ids, CSRF, methods, the rendered rows and the query budget.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, REPORTER
+from iam_portal.access.models import RoleBinding
+from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from tests.company.conftest import (
+    ALLOWED,
+    DENIED_ROLES,
+    HX,
+    PRINCIPALS,
+    bind,
+    company_roles,
+    hx_trigger,
+    messages_of,
+    row_html,
+    snapshot,
+)
+
+IAM = "/companies/acme/iam/"
+EVENTS = {"identitiesChanged", "closeDialog", "showMessage"}
+
+
+def edit_url(kind: str, pk: int, company: str = "acme") -> str:
+    return f"/companies/{company}/iam/{kind}/{pk}/edit/"
+
+
+def remove_url(kind: str, pk: int, company: str = "acme") -> str:
+    return f"/companies/{company}/iam/{kind}/{pk}/remove/"
+
+
+# -- the authorization matrix ---------------------------------------------------------------------
+
+# name → (method, url(demo), data, status when allowed, check(demo) of the database after an allowed call)
+ENDPOINTS = {
+    "table": ("get", lambda d: IAM, None, 200, None),
+    "table-filtered": ("get", lambda d: IAM + "?type=group&q=acme&sort=-role", None, 200, None),
+    "edit-user-dialog": ("get", lambda d: edit_url("user", d.user("senior").pk), None, 200, None),
+    "edit-user": (
+        "post",
+        lambda d: edit_url("user", d.user("senior").pk),
+        {"role": MAINTAINER},
+        302,
+        lambda d: company_roles(d.acme)["user:senior@acme.test"] == MAINTAINER,
+    ),
+    "edit-group-dialog": ("get", lambda d: edit_url("group", d.developers.pk), None, 200, None),
+    "edit-group": (
+        "post",
+        lambda d: edit_url("group", d.developers.pk),
+        {"role": REPORTER},
+        302,
+        lambda d: company_roles(d.acme)["group:Acme Developers"] == REPORTER,
+    ),
+    "edit-sa-dialog": ("get", lambda d: edit_url("service-account", d.deployer.pk), None, 200, None),
+    "edit-sa": (
+        "post",
+        lambda d: edit_url("service-account", d.deployer.pk),
+        {"role": DEVELOPER},
+        302,
+        lambda d: company_roles(d.acme)["sa:ci-deployer"] == DEVELOPER,
+    ),
+    "remove-user-dialog": ("get", lambda d: remove_url("user", d.user("senior").pk), None, 200, None),
+    "remove-user": (
+        "post",
+        lambda d: remove_url("user", d.user("senior").pk),
+        {},
+        302,
+        lambda d: not RoleBinding.objects.filter(user=d.user("senior")).exists(),
+    ),
+    "remove-sa-dialog": ("get", lambda d: remove_url("service-account", d.deployer.pk), None, 200, None),
+    "remove-sa": (
+        "post",
+        lambda d: remove_url("service-account", d.deployer.pk),
+        {},
+        302,
+        lambda d: not ServiceAccount.objects.filter(name="ci-deployer").exists(),
+    ),
+}
+
+
+def call(client, method: str, url: str, data, **headers):
+    if method == "get":
+        return client.get(url, headers=headers)
+    return client.post(url, data, headers=headers)
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_role_matrix(demo, as_principal, who, endpoint):
+    method, url_of, data, allowed_status, check = ENDPOINTS[endpoint]
+    client = as_principal(who)
+    url = url_of(demo)
+    before = snapshot()
+
+    response = call(client, method, url, data)
+
+    if who == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"] == f"/accounts/login/?next={quote(url, safe='/')}"
+    elif who in DENIED_ROLES or who == "root-viewer":
+        assert response.status_code == 403
+    elif who == "globex-owner":
+        assert response.status_code == 404
+    else:
+        assert who in ALLOWED
+        assert response.status_code == allowed_status
+        if allowed_status == 302:
+            assert response["Location"] == IAM
+        if check is not None:
+            assert check(demo)
+        return
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("who", ["anonymous", "developer", "globex-owner", "company-owner"])
+def test_role_matrix_with_htmx_headers_keeps_the_same_statuses(demo, as_principal, who):
+    client = as_principal(who)
+    url = edit_url("user", demo.user("senior").pk)
+    before = snapshot()
+    response = client.post(url, {"role": MAINTAINER}, headers=HX)
+    expected = {"anonymous": 302, "developer": 403, "globex-owner": 404, "company-owner": 204}[who]
+    assert response.status_code == expected
+    if who != "company-owner":
+        assert snapshot() == before
+
+
+def test_unknown_company_is_404_even_for_a_super_user(demo, login):
+    client = login("admin@acme.test")
+    assert client.get("/companies/nosuch/iam/").status_code == 404
+    assert client.post(edit_url("user", demo.user("senior").pk, "nosuch"), {"role": GUEST}).status_code == 404
+
+
+# -- edit the company role ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject", "role", "key", "name"),
+    [
+        ("user", lambda d: d.user("senior"), MAINTAINER, "user:senior@acme.test", "Sara Senior"),
+        ("user", lambda d: d.user("junior1"), DEVELOPER, "user:junior1@acme.test", "Jun One"),
+        ("group", lambda d: d.developers, REPORTER, "group:Acme Developers", "Acme Developers"),
+        ("service-account", lambda d: d.deployer, GUEST, "sa:ci-deployer", "ci-deployer"),
+        ("service-account", lambda d: d.reader, COMPANY_OWNER, "sa:metrics-reader", "metrics-reader"),
+    ],
+)
+def test_edit_role_with_htmx_answers_204_with_the_events(demo, login, kind, subject, role, key, name):
+    subject = subject(demo)
+    project_roles = list(RoleBinding.objects.filter(project__isnull=False).values_list("pk", "role"))
+    response = login("owner").post(edit_url(kind, subject.pk), {"role": role}, headers=HX)
+
+    assert response.status_code == 204
+    assert response.content == b""
+    events = hx_trigger(response)
+    assert set(events) == EVENTS
+    labels = {MAINTAINER: "Maintainer", DEVELOPER: "Developer", REPORTER: "Reporter", GUEST: "Guest"}
+    labels[COMPANY_OWNER] = "Company Owner"
+    assert events["showMessage"] == {"level": "success", "text": f"{name} is now {labels[role]} of Acme."}
+    assert company_roles(demo.acme)[key] == role
+    # Only the company role changed.
+    assert list(RoleBinding.objects.filter(project__isnull=False).values_list("pk", "role")) == project_roles
+
+
+def test_edit_role_without_htmx_redirects_to_the_table_with_a_message(demo, login):
+    client = login("owner")
+    senior = demo.user("senior")
+    response = client.post(edit_url("user", senior.pk), {"role": MAINTAINER})
+    assert response.status_code == 302
+    assert response["Location"] == IAM
+    assert "HX-Trigger" not in response
+    assert messages_of(response) == ["Sara Senior is now Maintainer of Acme."]
+    assert company_roles(demo.acme)["user:senior@acme.test"] == MAINTAINER
+    page = client.get(IAM)
+    assert "Sara Senior is now Maintainer of Acme." in page.content.decode()
+    assert "Maintainer" in row_html(page.content.decode(), f"identity-user-{senior.pk}")
+
+
+def test_edit_gives_a_direct_role_to_a_user_with_access_only_through_a_group(demo, login):
+    member = User.objects.create_user("grouponly@example.test", "x", full_name="Group Only")
+    GroupMembership.objects.create(group=demo.developers, user=member)
+    response = login("owner").post(edit_url("user", member.pk), {"role": REPORTER}, headers=HX)
+    assert response.status_code == 204
+    assert company_roles(demo.acme)["user:grouponly@example.test"] == REPORTER
+    assert GroupMembership.objects.filter(group=demo.developers, user=member).exists()
+
+
+def test_edit_dialog_shows_the_current_role_and_the_inheritance_caution(demo, login):
+    response = login("owner").get(edit_url("user", demo.user("junior1").pk), headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "Edit company role" in html
+    assert "Jun One" in html and "now" in html and "Guest" in html
+    assert '<option value="guest" selected>Guest</option>' in html
+    assert "applies to every project and runtime environment" in html
+    assert "also gets roles from groups" in html
+
+
+def test_edit_dialog_without_htmx_is_a_full_page(demo, login):
+    response = login("owner").get(edit_url("group", demo.developers.pk))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html and "Edit company role" in html and "Acme Developers" in html
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["plain", "htmx"])
+@pytest.mark.parametrize("bad", ["super-admin", "", "Company Owner"])
+def test_invalid_role_re_renders_the_form_with_the_error(demo, login, headers, bad):
+    before = snapshot()
+    response = login("owner").post(edit_url("user", demo.user("senior").pk), {"role": bad}, headers=headers)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "HX-Trigger" not in response
+    assert ("Select a valid choice" in html) or ("This field is required" in html)
+    assert ("<html" in html) == (not headers)
+    assert snapshot() == before
+
+
+def test_demoting_the_only_owner_is_refused_with_a_message(demo, login):
+    owner = demo.user("owner")
+    before = snapshot()
+    response = login("owner").post(edit_url("user", owner.pk), {"role": DEVELOPER}, headers=HX)
+    assert response.status_code == 200
+    assert "HX-Trigger" not in response
+    assert "Acme must keep at least one Company Owner" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_demoting_the_only_owner_group_is_refused(demo, login):
+    RoleBinding.objects.filter(user=demo.user("owner"), company=demo.acme).delete()
+    owners = Group.objects.create(company=demo.acme, name="Owners")
+    bind(owners, COMPANY_OWNER, demo.acme)
+    GroupMembership.objects.create(group=owners, user=demo.user("owner"))
+    before = snapshot()
+    response = login("owner").post(edit_url("group", owners.pk), {"role": MAINTAINER})
+    assert response.status_code == 200
+    assert "must keep at least one Company Owner" in response.content.decode()
+    assert snapshot() == before
+
+
+# -- remove direct access (users) -----------------------------------------------------------------
+
+
+def test_remove_direct_access_deletes_every_binding_in_the_company_and_keeps_groups(demo, login):
+    junior = demo.user("junior1")
+    elsewhere = bind(junior, GUEST, demo.globex)  # another company: untouched
+    assert RoleBinding.objects.filter(user=junior).count() == 4
+
+    response = login("owner").post(remove_url("user", junior.pk), headers=HX)
+
+    assert response.status_code == 204
+    events = hx_trigger(response)
+    assert set(events) == EVENTS
+    assert events["showMessage"]["text"] == "Jun One no longer has direct access to Acme."
+    assert list(RoleBinding.objects.filter(user=junior)) == [elsewhere]
+    assert GroupMembership.objects.filter(group=demo.developers, user=junior).exists()
+    # Still listed: access remains through the group.
+    html = login("owner").get(IAM).content.decode()
+    row = row_html(html, f"identity-user-{junior.pk}")
+    assert "No direct role" in row and "via groups" in row
+
+
+def test_remove_direct_access_without_htmx_redirects_and_the_user_disappears(demo, login):
+    senior = demo.user("senior")
+    client = login("owner")
+    response = client.post(remove_url("user", senior.pk))
+    assert response.status_code == 302
+    assert response["Location"] == IAM
+    assert messages_of(response) == ["Sara Senior no longer has direct access to Acme."]
+    assert not RoleBinding.objects.filter(user=senior).exists()
+    assert f'id="identity-user-{senior.pk}"' not in client.get(IAM).content.decode()
+    # The user is gone from the company, so its dialog is now a 404.
+    assert client.get(remove_url("user", senior.pk)).status_code == 404
+
+
+def test_remove_dialog_lists_the_roles_lost_and_says_access_remains_through_groups(demo, login):
+    html = login("owner").get(remove_url("user", demo.user("junior1").pk), headers=HX).content.decode()
+    assert "<html" not in html
+    assert "Remove direct access" in html
+    lost = re.search(r'<ul class="consequences">(.*?)</ul>', html, re.S).group(1)
+    items = [re.sub(r"<[^>]+>", "", li).strip() for li in re.findall(r"<li>(.*?)</li>", lost, re.S)]
+    # The order of the list is not specified (no ORDER BY): compare as a set.
+    assert sorted(items) == [
+        "Developer on project Webshop",
+        "Guest on company Acme",
+        "Maintainer on environment Staging (Webshop)",
+    ]
+    assert "stays a member of <strong>Acme Developers</strong>" in html
+    assert "access to Acme remains through that group" in html
+
+
+def test_remove_dialog_says_all_access_is_lost_without_groups(demo, login):
+    html = login("owner").get(remove_url("user", demo.user("senior").pk)).content.decode()
+    assert "belongs to no group of Acme, so they will lose all access to it" in html
+    assert "Maintainer on project <strong>Webshop</strong>" in html
+    assert "remains through" not in html
+
+
+def test_remove_direct_access_of_a_group_only_user_is_refused_and_changes_nothing(demo, login):
+    member = User.objects.create_user("grouponly@example.test", "x")
+    GroupMembership.objects.create(group=demo.developers, user=member)
+    before = snapshot()
+    response = login("owner").post(remove_url("user", member.pk), headers=HX)
+    assert response.status_code == 200
+    assert "HX-Trigger" not in response
+    assert "has no direct role in Acme" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_removing_the_only_owner_is_refused(demo, login):
+    before = snapshot()
+    response = login("admin@acme.test").post(remove_url("user", demo.user("owner").pk))
+    assert response.status_code == 200
+    assert "Acme must keep at least one Company Owner" in response.content.decode()
+    assert snapshot() == before
+
+
+# -- delete a service account ---------------------------------------------------------------------
+
+
+def test_delete_service_account_from_the_table(demo, login):
+    deployer = demo.deployer
+    bind(deployer, MAINTAINER, demo.webshop)
+    client = login("owner")
+    dialog = client.get(remove_url("service-account", deployer.pk), headers=HX).content.decode()
+    assert "Delete service account" in dialog and deployer.client_id in dialog
+    assert "Maintainer on company <strong>Acme</strong>" in dialog
+    assert "Maintainer on project <strong>Webshop</strong>" in dialog
+
+    response = client.post(remove_url("service-account", deployer.pk), headers=HX)
+    assert response.status_code == 204
+    events = hx_trigger(response)
+    assert set(events) == EVENTS
+    assert events["showMessage"]["text"] == "Service account ci-deployer was deleted."
+    assert not ServiceAccount.objects.filter(pk=deployer.pk).exists()
+    assert not RoleBinding.objects.filter(service_account_id=deployer.pk).exists()
+    assert ServiceAccount.objects.filter(pk=demo.reader.pk).exists()
+
+
+def test_delete_service_account_without_htmx_redirects(demo, login):
+    response = login("owner").post(remove_url("service-account", demo.reader.pk))
+    assert response.status_code == 302
+    assert response["Location"] == IAM
+    assert messages_of(response) == ["Service account metrics-reader was deleted."]
+    assert not ServiceAccount.objects.filter(pk=demo.reader.pk).exists()
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_groups_cannot_be_removed_from_the_iam_table(demo, login, method):
+    before = snapshot()
+    response = getattr(login("owner"), method)(remove_url("group", demo.developers.pk))
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+# -- other companies' ids, missing objects --------------------------------------------------------
+
+
+@pytest.fixture
+def globex_identities(demo):
+    group = Group.objects.create(company=demo.globex, name="Globex Team")
+    bind(group, DEVELOPER, demo.globex)
+    account = ServiceAccount.objects.create(company=demo.globex, name="globex-bot")
+    bind(account, REPORTER, demo.globex)
+    return {
+        "user": User.objects.get(email="owner@globex.test"),
+        "group": group,
+        "service-account": account,
+    }
+
+
+@pytest.mark.parametrize("who", ["owner", "admin@acme.test"])
+@pytest.mark.parametrize(
+    ("action", "kind"),
+    [
+        ("edit", "user"),
+        ("edit", "group"),
+        ("edit", "service-account"),
+        ("remove", "user"),
+        ("remove", "service-account"),
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_companys_ids_are_404(demo, login, globex_identities, who, kind, action, method):
+    pk = globex_identities[kind].pk
+    url = (edit_url if action == "edit" else remove_url)(kind, pk)
+    before = snapshot()
+    client = login(who)
+    response = client.get(url) if method == "get" else client.post(url, {"role": GUEST})
+    assert response.status_code == 404
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("kind", ["user", "group", "service-account"])
+def test_missing_ids_are_404(demo, login, kind):
+    assert login("owner").post(edit_url(kind, 987654), {"role": GUEST}).status_code == 404
+
+
+def test_a_user_without_access_to_the_company_is_404(demo, login):
+    stranger = User.objects.create_user("stranger@example.test", "x")
+    client = login("owner")
+    assert client.get(edit_url("user", stranger.pk)).status_code == 404
+    assert client.post(edit_url("user", stranger.pk), {"role": GUEST}).status_code == 404
+    assert client.post(remove_url("user", stranger.pk)).status_code == 404
+    assert not RoleBinding.objects.filter(user=stranger).exists()
+
+
+# -- CSRF, GET safety, methods --------------------------------------------------------------------
+
+
+def post_targets(demo):
+    return [
+        (edit_url("user", demo.user("senior").pk), {"role": MAINTAINER}),
+        (edit_url("group", demo.developers.pk), {"role": REPORTER}),
+        (edit_url("service-account", demo.deployer.pk), {"role": DEVELOPER}),
+        (remove_url("user", demo.user("senior").pk), {}),
+        (remove_url("service-account", demo.deployer.pk), {}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_post_without_csrf_token_is_403_and_changes_nothing(demo, csrf_client, index):
+    url, data = post_targets(demo)[index]
+    csrf_client.force_login(demo.user("owner"))
+    before = snapshot()
+    for headers in ({}, HX):
+        response = csrf_client.post(url, data, headers=headers)
+        assert response.status_code == 403
+    assert snapshot() == before
+    # The same client with the token from the page succeeds: the 403 was the CSRF check.
+    csrf_client.get(IAM)
+    token = csrf_client.cookies["csrftoken"].value
+    response = csrf_client.post(url, data, headers={**HX, "X-CSRFToken": token})
+    assert response.status_code == 204
+    assert snapshot() != before
+
+
+def test_get_never_changes_state(demo, login):
+    client = login("owner")
+    before = snapshot()
+    for url, _ in post_targets(demo):
+        assert client.get(url).status_code == 200
+        assert client.get(url + "?role=company-owner", headers=HX).status_code == 200
+    assert client.get(IAM + "?role=guest").status_code == 200
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_wrong_methods_are_405(demo, login, method):
+    client = login("owner")
+    before = snapshot()
+    urls = [IAM] + [url for url, _ in post_targets(demo)]
+    for url in urls:
+        assert getattr(client, method)(url).status_code == 405, url
+    assert client.post(IAM, {"role": GUEST}).status_code == 405
+    assert snapshot() == before
+
+
+# -- rendered rows --------------------------------------------------------------------------------
+
+
+def table(client, query: str = "", **headers) -> str:
+    response = client.get(IAM + query, headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def row_ids(html: str) -> list[str]:
+    return re.findall(r'<tr id="(identity-[a-z-]+-\d+)"', html)
+
+
+def ids_for(demo, *names: str) -> list[str]:
+    lookup = {
+        "acme developers": f"identity-group-{demo.developers.pk}",
+        "ci-deployer": f"identity-service-account-{demo.deployer.pk}",
+        "metrics-reader": f"identity-service-account-{demo.reader.pk}",
+    }
+    for user in User.objects.filter(email__endswith="@acme.test"):
+        lookup[user.full_name.lower()] = f"identity-user-{user.pk}"
+    return [lookup[n] for n in names]
+
+
+ALL_BY_NAME = [
+    "acme developers",
+    "ci-deployer",
+    "dana designer",
+    "dario designer",
+    "jun one",
+    "jun two",
+    "luca lead",
+    "metrics-reader",
+    "olivia owner",
+    "paula manager",
+    "sara senior",
+]
+
+
+def test_table_lists_every_identity_with_its_company_role(demo, login):
+    html = table(login("owner"))
+    assert row_ids(html) == ids_for(demo, *ALL_BY_NAME)
+    expected = {
+        f"identity-user-{demo.user('owner').pk}": (
+            "User",
+            "Olivia Owner",
+            "owner@acme.test",
+            "Company Owner",
+        ),
+        f"identity-user-{demo.user('senior').pk}": ("User", "Sara Senior", "senior@acme.test", "Guest"),
+        f"identity-group-{demo.developers.pk}": ("Group", "Acme Developers", "", "Developer"),
+        f"identity-service-account-{demo.deployer.pk}": (
+            "Service account",
+            "ci-deployer",
+            demo.deployer.client_id,
+            "Maintainer",
+        ),
+        f"identity-service-account-{demo.reader.pk}": (
+            "Service account",
+            "metrics-reader",
+            "demo-metrics-reader",
+            "Reporter",
+        ),
+    }
+    for row_id, (kind, name, sub, role) in expected.items():
+        row = row_html(html, row_id)
+        assert f">{kind}</span>" in row
+        assert name in row and sub in row
+        assert f">{role}</span>" in row
+    assert "11 identities · 8 users · 1 group · 2 service accounts" in html
+    # Not listed: the super user (no binding on Acme) and Globex's owner.
+    assert "admin@acme.test" not in html and "owner@globex.test" not in html
+    assert "Company roles reach further than the company." in html
+
+
+def test_group_members_are_marked_via_groups(demo, login):
+    member = User.objects.create_user("grouponly@example.test", "x", full_name="Gina Grouponly")
+    GroupMembership.objects.create(group=demo.developers, user=member)
+    html = table(login("owner"))
+    only_group = row_html(html, f"identity-user-{member.pk}")
+    assert "Gina Grouponly" in only_group
+    assert "No direct role" in only_group and "via groups" in only_group
+    both = row_html(html, f"identity-user-{demo.user('junior1').pk}")
+    assert ">Guest</span>" in both and "via groups" in both
+    direct_only = row_html(html, f"identity-user-{demo.user('senior').pk}")
+    assert "via groups" not in direct_only
+    assert "12 identities · 9 users" in html
+
+
+def test_rows_have_edit_and_remove_links(demo, login):
+    html = table(login("owner"))
+    senior = demo.user("senior")
+    row = row_html(html, f"identity-user-{senior.pk}")
+    assert f'href="{edit_url("user", senior.pk)}"' in row
+    assert f'href="{remove_url("user", senior.pk)}"' in row
+    group_row = row_html(html, f"identity-group-{demo.developers.pk}")
+    assert f'href="{edit_url("group", demo.developers.pk)}"' in group_row
+    assert "/remove/" not in group_row
+    assert 'href="/companies/acme/users/add/"' in html  # "Add user" shortcut
+
+
+@pytest.mark.parametrize(
+    ("kind", "names", "count"),
+    [
+        (
+            "user",
+            [n for n in ALL_BY_NAME if n not in {"acme developers", "ci-deployer", "metrics-reader"}],
+            8,
+        ),
+        ("group", ["acme developers"], 1),
+        ("service-account", ["ci-deployer", "metrics-reader"], 2),
+        ("nonsense", ALL_BY_NAME, 11),
+    ],
+)
+def test_type_filter(demo, login, kind, names, count):
+    html = table(login("owner"), f"?type={kind}")
+    assert row_ids(html) == ids_for(demo, *names)
+    assert f"{count} identit" in html or kind != "nonsense"
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("jun", ["jun one", "jun two"]),
+        ("DESIGNER1@acme", ["dana designer"]),
+        ("demo-metrics", ["metrics-reader"]),
+        ("deploy", ["ci-deployer"]),
+        ("developers", ["acme developers"]),
+        ("owner@acme.test", ["olivia owner"]),
+        ("nobody-matches-this", []),
+    ],
+)
+def test_search_by_name_email_and_client_id(demo, login, query, names):
+    html = table(login("owner"), f"?q={quote(query)}")
+    assert row_ids(html) == ids_for(demo, *names)
+    total = len(names)
+    assert f"{total} identit{'y' if total == 1 else 'ies'} matching “{query}”" in html
+    if not names:
+        assert "No identity matches these filters." in html
+
+
+def test_search_by_full_client_id(demo, login):
+    html = table(login("owner"), f"?q={demo.deployer.client_id}")
+    assert row_ids(html) == ids_for(demo, "ci-deployer")
+
+
+def test_search_and_type_filter_combine(demo, login):
+    html = table(login("owner"), "?q=ci-&type=service-account")
+    assert row_ids(html) == ids_for(demo, "ci-deployer")
+
+
+BY_ROLE = [
+    "olivia owner",  # Company Owner
+    "ci-deployer",  # Maintainer
+    "acme developers",  # Developer
+    "metrics-reader",  # Reporter
+    "dana designer",  # Guests by name
+    "dario designer",
+    "jun one",
+    "jun two",
+    "luca lead",
+    "paula manager",
+    "sara senior",
+]
+
+
+@pytest.mark.parametrize(
+    ("sort", "names"),
+    [
+        ("name", ALL_BY_NAME),
+        ("-name", ALL_BY_NAME[::-1]),
+        ("role", BY_ROLE),
+        ("-role", BY_ROLE[::-1]),
+        ("bogus", ALL_BY_NAME),
+    ],
+)
+def test_sort(demo, login, sort, names):
+    html = table(login("owner"), f"?sort={sort}")
+    assert row_ids(html) == ids_for(demo, *names)
+
+
+def test_sort_header_marks_the_current_order(demo, login):
+    html = table(login("owner"), "?sort=-role")
+    assert 'aria-sort="descending"' in html
+    assert "Company role ▼" in html
+
+
+def test_htmx_table_request_returns_only_the_table(demo, login):
+    response = login("owner").get(IAM + "?type=user", headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and "<dialog" not in html
+    assert html.lstrip().startswith('<div id="iam-table"')
+    assert "HX-Request" in response["Vary"]
+    assert row_ids(html) == row_ids(table(login("owner"), "?type=user"))
+
+
+def test_empty_company_shows_the_empty_state(demo, login):
+    from iam_portal.orgs.models import Company
+
+    Company.objects.create(slug="empty", name="Empty Co")
+    html = login("admin@acme.test").get("/companies/empty/iam/").content.decode()
+    assert "No identity has access to Empty Co yet." in html
+    assert "0 identities · 0 users · 0 groups · 0 service accounts" in html
+
+
+# -- query budget ---------------------------------------------------------------------------------
+
+
+def add_identities(demo, n: int, prefix: str = "bulk") -> None:
+    """n more identities of every kind: users with company bindings and group memberships, groups with
+    members and roles, service accounts with roles."""
+    users = User.objects.bulk_create(
+        User(email=f"{prefix}{i}@example.test", full_name=f"{prefix.title()} User {i:03d}") for i in range(n)
+    )
+    groups = Group.objects.bulk_create(
+        Group(company=demo.acme, name=f"{prefix.title()} Group {i:03d}") for i in range(n)
+    )
+    accounts = ServiceAccount.objects.bulk_create(
+        ServiceAccount(company=demo.acme, name=f"{prefix}-sa-{i:03d}", client_id=f"{prefix}-client-{i:03d}")
+        for i in range(n)
+    )
+    roles = [GUEST, REPORTER, DEVELOPER, MAINTAINER]
+    RoleBinding.objects.bulk_create(
+        [RoleBinding(user=u, company=demo.acme, role=roles[i % 4]) for i, u in enumerate(users)]
+        + [RoleBinding(group=g, company=demo.acme, role=roles[i % 4]) for i, g in enumerate(groups)]
+        + [
+            RoleBinding(service_account=a, company=demo.acme, role=roles[i % 4])
+            for i, a in enumerate(accounts)
+        ]
+    )
+    GroupMembership.objects.bulk_create(
+        [GroupMembership(group=groups[i], user=u) for i, u in enumerate(users)]
+        + [GroupMembership(group=demo.developers, user=u) for u in users[::2]]
+    )
+
+
+def count_queries(client, url: str, **headers) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])
+@pytest.mark.parametrize("query", ["", "?sort=-role", "?type=user&q=user", "?q=1"])
+def test_iam_table_costs_the_same_queries_for_a_few_and_200_rows(
+    demo, login, django_assert_max_num_queries, headers, query
+):
+    client = login("owner")
+    add_identities(demo, 1)  # a few extra identities: one user, one group, one service account
+    client.get(IAM)  # the first request of a session may differ; measure a steady one
+    small = count_queries(client, IAM + query, **headers)
+
+    add_identities(demo, 200, prefix="more")
+    with django_assert_max_num_queries(small):
+        response = client.get(IAM + query, headers=headers)
+    assert response.status_code == 200
+    assert len(row_ids(response.content.decode())) == 50
+    assert count_queries(client, IAM + query, **headers) == small

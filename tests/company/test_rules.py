@@ -1,0 +1,435 @@
+"""Rules enforced by the services for every caller: authorization, the escalation guard and the last
+Company Owner rule (including two concurrent demotions on PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+
+from iam_portal.access.catalogue import (
+    COMPANY_OWNER,
+    DEVELOPER,
+    GUEST,
+    MAINTAINER,
+    PROJECT_ADMIN,
+    REPORTER,
+)
+from iam_portal.access.models import RoleBinding
+from iam_portal.access.resolver import AccessResolver
+from iam_portal.access.services import (
+    ActionRefused,
+    EscalationRefused,
+    LastOwnerRefused,
+    check_grantable,
+    company_owners,
+    remove_direct_access,
+    set_company_role,
+    set_project_roles,
+)
+from iam_portal.identities import services as identities
+from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from iam_portal.orgs.models import Company
+from tests.company.conftest import bind, company_roles, snapshot
+
+# -- authorization --------------------------------------------------------------------------------
+
+
+def test_project_admin_may_grant_project_admin_on_their_project(demo):
+    pm = demo.user("pm")
+    junior = demo.user("junior1")
+    set_project_roles(
+        actor=pm,
+        project=demo.webshop,
+        subject=junior,
+        project_role=PROJECT_ADMIN,
+        environment_roles={demo.production: MAINTAINER},
+    )
+    assert RoleBinding.objects.get(user=junior, project=demo.webshop).role == PROJECT_ADMIN
+    assert RoleBinding.objects.get(user=junior, environment=demo.production).role == MAINTAINER
+
+
+def test_project_admin_may_not_set_company_roles(demo):
+    before = snapshot()
+    with pytest.raises(PermissionDenied):
+        set_company_role(actor=demo.user("pm"), company=demo.acme, subject=demo.user("junior1"), role=GUEST)
+    with pytest.raises(PermissionDenied):
+        set_company_role(
+            actor=demo.user("pm"), company=demo.acme, subject=demo.user("pm"), role=COMPANY_OWNER
+        )
+    assert snapshot() == before
+
+
+def test_project_admin_may_not_touch_another_project(demo):
+    before = snapshot()
+    with pytest.raises(PermissionDenied):
+        set_project_roles(
+            actor=demo.user("pm"),
+            project=demo.payments,
+            subject=demo.user("junior1"),
+            project_role=DEVELOPER,
+            environment_roles={},
+        )
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d, actor: identities.company_user_add(
+            actor=actor, company=d.acme, email="owner@globex.test", role=GUEST
+        ),
+        lambda d, actor: identities.company_user_remove(actor=actor, company=d.acme, user=d.user("senior")),
+        lambda d, actor: remove_direct_access(actor=actor, company=d.acme, user=d.user("senior")),
+        lambda d, actor: identities.group_add_members(
+            actor=actor, group=d.developers, emails=["senior@acme.test"]
+        ),
+        lambda d, actor: identities.group_delete(actor=actor, group=d.developers),
+        lambda d, actor: identities.service_account_delete(actor=actor, account=d.deployer),
+    ],
+    ids=["user_add", "user_remove", "remove_direct_access", "group_add_members", "group_delete", "sa_delete"],
+)
+@pytest.mark.parametrize("role", [GUEST, REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN])
+def test_only_company_managers_call_identity_services(demo, make_member, call, role):
+    actor = make_member(role)
+    before = snapshot()
+    with pytest.raises(PermissionDenied):
+        call(demo, actor)
+    assert snapshot() == before
+
+
+def test_owner_of_another_company_is_refused(demo):
+    before = snapshot()
+    with pytest.raises(PermissionDenied):
+        set_company_role(
+            actor=User.objects.get(email="owner@globex.test"),
+            company=demo.acme,
+            subject=demo.user("senior"),
+            role=COMPANY_OWNER,
+        )
+    assert snapshot() == before
+
+
+def test_subject_of_another_company_is_refused(demo):
+    foreign = ServiceAccount.objects.create(company=demo.globex, name="globex-bot")
+    before = snapshot()
+    with pytest.raises(ActionRefused, match="belongs to another company"):
+        set_company_role(actor=demo.user("owner"), company=demo.acme, subject=foreign, role=GUEST)
+    assert snapshot() == before
+
+
+def test_role_not_valid_for_the_level_is_refused(demo):
+    before = snapshot()
+    with pytest.raises(ActionRefused, match="cannot be given on a project"):
+        set_project_roles(
+            actor=demo.user("owner"),
+            project=demo.webshop,
+            subject=demo.user("senior"),
+            project_role=COMPANY_OWNER,
+            environment_roles={},
+        )
+    with pytest.raises(ActionRefused, match="cannot be given on a environment"):
+        set_project_roles(
+            actor=demo.user("owner"),
+            project=demo.webshop,
+            subject=demo.user("senior"),
+            project_role=DEVELOPER,
+            environment_roles={demo.staging: DEVELOPER},
+        )
+    assert snapshot() == before  # all or nothing: the project role was not kept either
+
+
+# -- escalation guard -----------------------------------------------------------------------------
+
+
+RANKED = [GUEST, REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN, COMPANY_OWNER]
+
+
+@pytest.mark.parametrize("own", RANKED)
+@pytest.mark.parametrize("target", RANKED)
+def test_check_grantable_allows_up_to_the_actors_own_company_role(demo, make_member, own, target):
+    access_of = AccessResolver(make_member(own))
+    if RANKED.index(target) > RANKED.index(own):
+        with pytest.raises(EscalationRefused, match="above it"):
+            check_grantable(access_of, demo.acme, target)
+    else:
+        check_grantable(access_of, demo.acme, target)
+
+
+def test_check_grantable_refuses_changing_a_role_above_the_actors_own(demo, make_member):
+    maintainer = AccessResolver(make_member(MAINTAINER))
+    # Demoting someone who holds a higher role is changing that role: refused.
+    with pytest.raises(EscalationRefused):
+        check_grantable(maintainer, demo.acme, GUEST, COMPANY_OWNER)
+    check_grantable(maintainer, demo.acme, GUEST, DEVELOPER)
+
+
+def test_check_grantable_uses_the_effective_role_on_the_resource(demo):
+    pm = AccessResolver(demo.user("pm"))  # Guest on Acme, Project Administrator on Webshop
+    check_grantable(pm, demo.webshop, PROJECT_ADMIN)
+    check_grantable(pm, demo.production, MAINTAINER)  # inherited from the project
+    with pytest.raises(EscalationRefused):
+        check_grantable(pm, demo.acme, REPORTER)
+    with pytest.raises(EscalationRefused):
+        check_grantable(pm, demo.payments, REPORTER)  # nothing on Payments
+
+
+def test_check_grantable_counts_group_roles(demo):
+    junior = AccessResolver(demo.user("junior1"))  # Developer on Acme through Acme Developers
+    check_grantable(junior, demo.acme, DEVELOPER)
+    with pytest.raises(EscalationRefused):
+        check_grantable(junior, demo.acme, MAINTAINER)
+
+
+def test_super_user_passes_the_guard(demo):
+    check_grantable(AccessResolver(demo.user("admin@acme.test")), demo.acme, COMPANY_OWNER)
+
+
+@pytest.fixture
+def root_binder(demo):
+    """A staff member with the root key console.root.user.bind and no role anywhere."""
+    return User.objects.create_user(
+        "binder@console.test", "x", is_staff=True, root_permissions=["console.root.user.bind"]
+    )
+
+
+def test_root_binder_may_manage_company_identities(demo, root_binder):
+    assert AccessResolver(root_binder).can("company.identities.manage", demo.acme)
+    set_company_role(actor=root_binder, company=demo.acme, subject=demo.user("senior"), role=REPORTER)
+    assert company_roles(demo.acme)["user:senior@acme.test"] == REPORTER
+
+
+def test_root_binder_grants_any_role_like_in_the_admin(demo, root_binder):
+    """console.root.user.bind is the Console-level right to manage every binding (the admin allows it too),
+    so the escalation guard does not cap its holders at the role they hold in the company (none)."""
+    set_company_role(actor=root_binder, company=demo.acme, subject=demo.user("senior"), role=COMPANY_OWNER)
+    assert company_roles(demo.acme)["user:senior@acme.test"] == COMPANY_OWNER
+
+
+def test_staff_without_the_bind_key_may_not_manage_company_identities(demo):
+    viewer = User.objects.create_user("viewer@console.test", "x", is_staff=True, root_permissions=["console.root.view"])
+    before = snapshot()
+    with pytest.raises(PermissionDenied):
+        set_company_role(actor=viewer, company=demo.acme, subject=demo.user("senior"), role=REPORTER)
+    assert snapshot() == before
+
+
+def test_adding_a_member_counts_as_granting_the_groups_roles(demo, make_member):
+    """An owner of Acme adds a member to a group that (through data made in the Console admin) holds a role
+    on Globex: the owner holds nothing there, so the membership would grant it. Refused, nothing added."""
+    crossing = Group.objects.create(company=demo.acme, name="Crossing")
+    bind(crossing, GUEST, demo.acme)
+    RoleBinding.objects.create(group=crossing, project=demo.research, role=MAINTAINER)
+    before = snapshot()
+    with pytest.raises(EscalationRefused):
+        identities.group_add_members(actor=demo.user("owner"), group=crossing, emails=["senior@acme.test"])
+    assert snapshot() == before
+    assert not GroupMembership.objects.filter(group=crossing).exists()
+
+
+def test_group_roles_are_checked_against_the_actor(demo, make_member):
+    owners = Group.objects.create(company=demo.acme, name="Owners")
+    bind(owners, COMPANY_OWNER, demo.acme)
+    maintainer = AccessResolver(make_member(MAINTAINER))
+    with pytest.raises(EscalationRefused):
+        identities._check_group_roles_grantable(maintainer, owners)
+    identities._check_group_roles_grantable(AccessResolver(demo.user("owner")), owners)
+
+
+# -- last owner -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner(demo):
+    return demo.user("owner")
+
+
+@pytest.fixture
+def admin(demo):
+    return demo.user("admin@acme.test")
+
+
+def owner_emails(company) -> set[str]:
+    return set(company_owners(company).values_list("email", flat=True))
+
+
+LAST_OWNER_CALLS = {
+    "demote": lambda d, actor, who: set_company_role(
+        actor=actor, company=d.acme, subject=who, role=DEVELOPER
+    ),
+    "unset": lambda d, actor, who: set_company_role(actor=actor, company=d.acme, subject=who, role=None),
+    "remove_direct_access": lambda d, actor, who: remove_direct_access(actor=actor, company=d.acme, user=who),
+    "full_removal": lambda d, actor, who: identities.company_user_remove(
+        actor=actor, company=d.acme, user=who
+    ),
+}
+
+
+@pytest.mark.parametrize("actor_name", ["owner", "admin"])
+@pytest.mark.parametrize("action", LAST_OWNER_CALLS)
+def test_the_only_owner_cannot_be_removed_or_demoted(demo, owner, admin, action, actor_name):
+    actor = {"owner": owner, "admin": admin}[actor_name]
+    before = snapshot()
+    with pytest.raises(LastOwnerRefused, match="Acme must keep at least one Company Owner"):
+        LAST_OWNER_CALLS[action](demo, actor, owner)
+    assert snapshot() == before
+    assert owner_emails(demo.acme) == {"owner@acme.test"}
+
+
+def test_last_owner_after_a_project_role_change_is_unaffected(demo, owner):
+    """Owner-preserving changes in the same company still work."""
+    set_company_role(actor=owner, company=demo.acme, subject=demo.user("senior"), role=MAINTAINER)
+    assert company_roles(demo.acme)["user:senior@acme.test"] == MAINTAINER
+
+
+@pytest.fixture
+def group_owner(demo, owner):
+    """The only owner of Acme holds the role only through the group "Owners"."""
+    RoleBinding.objects.filter(user=owner, company=demo.acme).update(role=GUEST)
+    owners = Group.objects.create(company=demo.acme, name="Owners")
+    bind(owners, COMPANY_OWNER, demo.acme)
+    GroupMembership.objects.create(group=owners, user=owner)
+    assert owner_emails(demo.acme) == {"owner@acme.test"}
+    return owners
+
+
+GROUP_CALLS = {
+    "delete_group": lambda d, actor, g, who: identities.group_delete(actor=actor, group=g),
+    "leave_group": lambda d, actor, g, who: identities.group_remove_member(actor=actor, group=g, user=who),
+    "demote_group": lambda d, actor, g, who: identities.group_update(
+        actor=actor, group=g, name=g.name, role=MAINTAINER
+    ),
+    "demote_group_via_set_company_role": lambda d, actor, g, who: set_company_role(
+        actor=actor, company=d.acme, subject=g, role=DEVELOPER
+    ),
+    "full_removal": lambda d, actor, g, who: identities.company_user_remove(
+        actor=actor, company=d.acme, user=who
+    ),
+}
+
+
+@pytest.mark.parametrize("actor_name", ["owner", "admin"])
+@pytest.mark.parametrize("action", GROUP_CALLS)
+def test_the_only_owner_group_cannot_be_deleted_left_or_demoted(
+    demo, owner, admin, group_owner, action, actor_name
+):
+    actor = {"owner": owner, "admin": admin}[actor_name]
+    before = snapshot()
+    with pytest.raises(LastOwnerRefused):
+        GROUP_CALLS[action](demo, actor, group_owner, owner)
+    assert snapshot() == before
+    assert owner_emails(demo.acme) == {"owner@acme.test"}
+
+
+def test_an_inactive_owner_does_not_count(demo, owner, make_member):
+    other = make_member(COMPANY_OWNER)
+    other.is_active = False
+    other.save()
+    before = snapshot()
+    with pytest.raises(LastOwnerRefused):
+        set_company_role(actor=owner, company=demo.acme, subject=owner, role=DEVELOPER)
+    assert snapshot() == before
+
+
+def test_with_two_owners_one_may_be_demoted_then_the_other_is_protected(demo, owner, make_member):
+    second = make_member(COMPANY_OWNER)
+    assert owner_emails(demo.acme) == {"owner@acme.test", second.email}
+
+    set_company_role(actor=second, company=demo.acme, subject=owner, role=DEVELOPER)
+    assert owner_emails(demo.acme) == {second.email}
+
+    before = snapshot()
+    with pytest.raises(LastOwnerRefused):
+        set_company_role(actor=second, company=demo.acme, subject=second, role=DEVELOPER)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("action", LAST_OWNER_CALLS)
+def test_with_two_owners_each_removal_path_works_once(demo, owner, make_member, action):
+    second = make_member(COMPANY_OWNER)
+    LAST_OWNER_CALLS[action](demo, second, owner)
+    assert owner_emails(demo.acme) == {second.email}
+    with pytest.raises(LastOwnerRefused):
+        LAST_OWNER_CALLS[action](demo, second, second)
+    assert owner_emails(demo.acme) == {second.email}
+
+
+def test_a_second_owner_through_a_group_lets_the_direct_owner_go(demo, owner, make_member):
+    other = make_member(COMPANY_OWNER, via_group=True)
+    set_company_role(actor=other, company=demo.acme, subject=owner, role=GUEST)
+    assert owner_emails(demo.acme) == {other.email}
+    group = Group.objects.get(memberships__user=other)
+    with pytest.raises(LastOwnerRefused):
+        identities.group_delete(actor=other, group=group)
+
+
+def test_a_company_that_never_had_an_owner_is_not_blocked(demo, admin):
+    initech = Company.objects.create(slug="initech", name="Initech")
+    peter = User.objects.create_user("peter@initech.test", "x")
+    set_company_role(actor=admin, company=initech, subject=peter, role=DEVELOPER)
+    set_company_role(actor=admin, company=initech, subject=peter, role=GUEST)
+    assert remove_direct_access(actor=admin, company=initech, user=peter) == 1
+    assert not RoleBinding.objects.filter(company=initech).exists()
+
+
+def test_a_refused_change_rolls_back_every_write_of_the_transaction(demo, owner):
+    """company_user_remove deletes bindings before the owner check fails: all of it is undone."""
+    bind(owner, MAINTAINER, demo.webshop)
+    GroupMembership.objects.create(group=demo.developers, user=owner)
+    before = snapshot()
+    with pytest.raises(LastOwnerRefused):
+        identities.company_user_remove(actor=owner, company=demo.acme, user=owner)
+    assert snapshot() == before
+
+
+# -- two concurrent demotions ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(demo, make_member):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers on the database file, so there is no race")
+    first = demo.user("owner")
+    second = make_member(COMPANY_OWNER)
+    company = demo.acme
+    barrier = threading.Barrier(2, timeout=10)
+    outcomes: dict[str, object] = {}
+
+    def demote(name: str, actor: User, subject: User) -> None:
+        try:
+            with transaction.atomic():
+                # Both transactions are open and have both seen two owners before either changes anything.
+                assert company_owners(company).count() == 2
+                barrier.wait()
+                set_company_role(actor=actor, company=company, subject=subject, role=DEVELOPER)
+                # Hold the winner's transaction open a moment so the loser is surely waiting on the lock.
+                time.sleep(0.3)
+            outcomes[name] = "ok"
+        except Exception as exc:
+            outcomes[name] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=demote, args=("first", first, second)),
+        threading.Thread(target=demote, args=("second", second, first)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+
+    results = sorted(outcomes.values(), key=lambda value: value != "ok")
+    assert len(results) == 2
+    assert results[0] == "ok"
+    assert isinstance(results[1], LastOwnerRefused), results[1]
+    remaining = owner_emails(company)
+    assert len(remaining) == 1
+    winner = "first" if outcomes["first"] == "ok" else "second"
+    # The winner demoted the other one, so the winner is the one left.
+    assert remaining == {(first if winner == "first" else second).email}
+    assert RoleBinding.objects.filter(company=company, role=COMPANY_OWNER).count() == 1

@@ -1,0 +1,237 @@
+"""Adding users and service accounts from a project: company access, project and environment roles in one
+step, all or nothing."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, REPORTER
+from iam_portal.access.models import RoleBinding
+from iam_portal.identities.models import ServiceAccount
+from iam_portal.orgs.management.commands.seed_demo import DEMO_JWK
+from tests.conftest import HX
+
+ADD_USER = reverse("project_user_add", args=["acme", "webshop"])
+ADD_SA = reverse("project_service_account_add", args=["acme", "webshop"])
+
+
+def bindings_of(**subject) -> set:
+    return set(
+        RoleBinding.objects.filter(**subject).values_list(
+            "role", "company__slug", "project__slug", "environment__env_id"
+        )
+    )
+
+
+# -- users ---------------------------------------------------------------------------------------------
+
+
+def test_owner_adds_a_user_with_company_project_and_environment_roles(demo, login, newcomer):
+    client = login("owner")
+    data = {
+        "email": newcomer.email.upper(),
+        "company_role": REPORTER,
+        "project_role": DEVELOPER,
+        f"env_{demo.production.pk}": "",
+        f"env_{demo.staging.pk}": MAINTAINER,
+    }
+    response = client.post(ADD_USER, data, headers=HX)
+    assert response.status_code == 204
+    triggers = json.loads(response["HX-Trigger"])
+    assert {"identitiesChanged", "closeDialog", "showMessage"} <= set(triggers)
+    assert bindings_of(user=newcomer) == {
+        (REPORTER, "acme", None, None),
+        (DEVELOPER, None, "webshop", None),
+        (MAINTAINER, None, None, "staging"),
+    }
+    # They now appear on the company IAM page and in the project table.
+    company_page = client.get(reverse("company_iam", args=["acme"]), {"q": "newcomer"}).content.decode()
+    assert newcomer.email in company_page
+    project_page = client.get(reverse("project_iam", args=["acme", "webshop"]), {"q": "newcomer"})
+    assert newcomer.email in project_page.content.decode()
+
+
+def test_without_javascript_adding_a_user_redirects_to_the_table(demo, login, newcomer):
+    response = login("owner").post(ADD_USER, {"email": newcomer.email, "company_role": GUEST})
+    assert response.status_code == 302
+    assert response.url == reverse("project_iam", args=["acme", "webshop"])
+    assert bindings_of(user=newcomer) == {(GUEST, "acme", None, None)}
+
+
+def test_unknown_email_says_an_administrator_must_create_the_account(demo, login):
+    response = login("owner").post(
+        ADD_USER,
+        {"email": "nobody@example.test", "company_role": GUEST, "project_role": REPORTER},
+        headers=HX,
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "No Console account uses nobody@example.test" in body
+    assert "administrator" in body
+    assert not RoleBinding.objects.filter(user__email="nobody@example.test").exists()
+
+
+def test_user_with_company_access_already_is_refused(demo, login):
+    designer = demo.user("designer1")
+    before = bindings_of(user=designer)
+    response = login("owner").post(
+        ADD_USER, {"email": designer.email, "company_role": DEVELOPER, "project_role": MAINTAINER}, headers=HX
+    )
+    assert response.status_code == 200
+    assert "already has direct access" in response.content.decode()
+    assert bindings_of(user=designer) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("company_role", "root"),
+        ("project_role", COMPANY_OWNER),
+        ("production", DEVELOPER),
+        ("staging", GUEST),
+    ],
+)
+def test_invalid_roles_when_adding_create_nothing(demo, login, newcomer, field, value):
+    data = {"email": newcomer.email, "company_role": GUEST, "project_role": REPORTER}
+    env_fields = {"production": f"env_{demo.production.pk}", "staging": f"env_{demo.staging.pk}"}
+    data[env_fields.get(field, field)] = value
+    response = login("owner").post(ADD_USER, data, headers=HX)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not RoleBinding.objects.filter(user=newcomer).exists()
+
+
+def test_environment_of_another_company_when_adding_creates_nothing(demo, login, newcomer):
+    development = demo.research.environments.get()
+    data = {"email": newcomer.email, "company_role": GUEST, f"env_{development.pk}": MAINTAINER}
+    response = login("owner").post(ADD_USER, data, headers=HX)
+    assert response.status_code == 200
+    assert "not part of this project" in response.content.decode()
+    assert not RoleBinding.objects.filter(user=newcomer).exists()
+
+
+def test_project_admin_cannot_add_users(demo, login, newcomer):
+    client = login("pm")
+    assert client.get(ADD_USER).status_code == 403
+    assert (
+        client.post(ADD_USER, {"email": newcomer.email, "company_role": GUEST}, headers=HX).status_code == 403
+    )
+    assert not RoleBinding.objects.filter(user=newcomer).exists()
+    page = client.get(reverse("project_iam", args=["acme", "webshop"])).content.decode()
+    assert "Add user" not in page and "Add service account" not in page
+
+
+# -- service accounts ------------------------------------------------------------------------------------
+
+
+def test_client_secret_is_shown_once(demo, login):
+    client = login("owner")
+    data = {
+        "name": "release-bot",
+        "auth_method": "client_secret_basic",
+        "company_role": GUEST,
+        "project_role": REPORTER,
+        f"env_{demo.production.pk}": MAINTAINER,
+    }
+    response = client.post(ADD_SA, data, headers=HX)
+    assert response.status_code == 200
+    assert "identitiesChanged" in json.loads(response["HX-Trigger"])
+    assert response["Cache-Control"] == "no-store"
+    body = response.content.decode()
+    account = ServiceAccount.objects.get(company=demo.acme, name="release-bot")
+    assert account.client_id in body
+    secret = body.split('id="new-client-secret" value="')[1].split('"')[0]
+    assert account.check_secret(secret)
+    assert secret not in account.secret_hash
+    assert 'data-copy="new-client-secret"' in body and 'data-copy="new-client-id"' in body
+    assert "only time it can be shown" in body
+    assert bindings_of(service_account=account) == {
+        (GUEST, "acme", None, None),
+        (REPORTER, None, "webshop", None),
+        (MAINTAINER, None, None, "production"),
+    }
+    table = client.get(reverse("project_iam", args=["acme", "webshop"])).content.decode()
+    assert account.client_id in table and secret not in table
+
+
+def test_without_javascript_the_secret_page_is_a_full_page(demo, login):
+    response = login("owner").post(
+        ADD_SA, {"name": "nojs-bot", "auth_method": "client_secret_basic", "company_role": GUEST}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" in body and "Client secret" in body
+    assert ServiceAccount.objects.filter(company=demo.acme, name="nojs-bot").exists()
+
+
+def test_private_key_jwt_shows_client_id_and_key_id(demo, login):
+    data = {
+        "name": "jwt-bot",
+        "auth_method": "private_key_jwt",
+        "public_key": json.dumps({**DEMO_JWK, "kid": "jwt-bot-key"}),
+        "company_role": REPORTER,
+        "project_role": MAINTAINER,
+    }
+    response = login("owner").post(ADD_SA, data, headers=HX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    account = ServiceAccount.objects.get(company=demo.acme, name="jwt-bot")
+    assert account.key_id == "jwt-bot-key"
+    assert account.client_id in body and "jwt-bot-key" in body
+    assert "Client secret" not in body
+    assert bindings_of(service_account=account) == {
+        (REPORTER, "acme", None, None),
+        (MAINTAINER, None, "webshop", None),
+    }
+
+
+@pytest.mark.parametrize("public_key", ["", "not a key"])
+def test_private_key_jwt_needs_a_valid_public_key(demo, login, public_key):
+    data = {
+        "name": "jwt-bot",
+        "auth_method": "private_key_jwt",
+        "public_key": public_key,
+        "company_role": GUEST,
+    }
+    response = login("owner").post(ADD_SA, data, headers=HX)
+    assert response.status_code == 200
+    assert 'class="form-errors"' in response.content.decode() or "has-error" in response.content.decode()
+    assert not ServiceAccount.objects.filter(name="jwt-bot").exists()
+
+
+def test_invalid_environment_role_creates_no_service_account(demo, login):
+    data = {
+        "name": "bad-bot",
+        "auth_method": "client_secret_basic",
+        "company_role": GUEST,
+        f"env_{demo.staging.pk}": DEVELOPER,
+    }
+    response = login("owner").post(ADD_SA, data, headers=HX)
+    assert response.status_code == 200
+    assert not ServiceAccount.objects.filter(name="bad-bot").exists()
+
+
+def test_duplicate_service_account_name_is_refused(demo, login):
+    data = {"name": "ci-deployer", "auth_method": "client_secret_basic", "company_role": GUEST}
+    response = login("owner").post(ADD_SA, data, headers=HX)
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert ServiceAccount.objects.filter(company=demo.acme, name="ci-deployer").count() == 1
+
+
+def test_service_rolls_back_the_company_role_when_a_project_step_fails(demo, newcomer):
+    from iam_portal.access.services import ActionRefused
+    from iam_portal.identities.services import project_user_add
+
+    payments_production = demo.payments.environments.get(env_id="production")
+    with pytest.raises(ActionRefused):
+        project_user_add(
+            actor=demo.user("owner"),
+            project=demo.webshop,
+            email=newcomer.email,
+            company_role=REPORTER,
+            project_role=DEVELOPER,
+            environment_roles={payments_production: MAINTAINER},
+        )
+    assert not RoleBinding.objects.filter(user=newcomer).exists()

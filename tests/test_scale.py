@@ -1,0 +1,178 @@
+"""Smoke tests of `seed_scale` and of the benchmark's code paths, on tiny data and without gunicorn.
+
+Nothing here is timed: speed is measured by `manage.py benchmark`, never by the test suite.
+"""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Q
+
+from iam_portal import benchmarking as bm
+from iam_portal.access.catalogue import COMPANY_OWNER, ROLES_BY_LEVEL, Level
+from iam_portal.access.models import RoleBinding
+from iam_portal.access.selectors import company_users
+from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from iam_portal.orgs.models import Company, Environment, Project
+
+TINY = ["--users", "30", "--groups", "5", "--service-accounts", "3", "--projects", "2", "--environments", "2"]
+
+
+def seed(company="tiny", *extra):
+    out = io.StringIO()
+    call_command("seed_scale", "--company", company, *TINY, "--bindings", "120", *extra, stdout=out)
+    return out.getvalue()
+
+
+def snapshot(slug):
+    """What seed_scale made, in a form that does not depend on database ids."""
+    bindings = RoleBinding.objects.filter(
+        Q(company__slug=slug) | Q(project__company__slug=slug) | Q(environment__project__company__slug=slug)
+    )
+    return sorted(
+        (
+            b.role,
+            (b.user and b.user.email) or (b.group and b.group.name) or b.service_account.name,
+            str(b.resource),
+        )
+        for b in bindings.select_related(
+            "user", "group", "service_account", "company", "project", "environment"
+        )
+    ), sorted(
+        GroupMembership.objects.filter(group__company__slug=slug).values_list("user__email", "group__name")
+    )
+
+
+@pytest.mark.django_db
+def test_seed_scale_tiny_counts_and_rules():
+    output = seed()
+    company = Company.objects.get(slug="tiny")
+    assert Company.objects.filter(slug="acme").exists(), "the demo data is created first when missing"
+    assert "owner@tiny.test" in output and "company, projects, environments" in output
+
+    assert User.objects.filter(email__endswith="@tiny.test").count() == 31  # 30 users + the owner
+    assert Group.objects.filter(company=company).count() == 5
+    assert ServiceAccount.objects.filter(company=company).count() == 3
+    assert Project.objects.filter(company=company).count() == 2
+    assert Environment.objects.filter(project__company=company).count() == 4
+
+    bindings = RoleBinding.objects.filter(
+        Q(company=company) | Q(project__company=company) | Q(environment__project__company=company)
+    )
+    assert 100 <= bindings.count() <= 120
+    assert bindings.filter(company__isnull=False).exists()
+    assert bindings.filter(project__isnull=False).exists()
+    assert bindings.filter(environment__isnull=False).exists()
+    # The level rules (the database enforces them too; this checks the generator chose well).
+    assert not bindings.filter(environment__isnull=False).exclude(role__in=ROLES_BY_LEVEL[Level.ENVIRONMENT])
+    assert not bindings.filter(project__isnull=False).exclude(role__in=ROLES_BY_LEVEL[Level.PROJECT])
+    # One role per subject per resource.
+    for subject in ("user", "group", "service_account"):
+        for resource in ("company", "project", "environment"):
+            dupes = (
+                bindings.filter(**{f"{subject}__isnull": False, f"{resource}__isnull": False})
+                .values(subject, resource)
+                .annotate(n=Count("pk"))
+                .filter(n__gt=1)
+            )
+            assert not dupes.exists()
+
+    # The owner can sign in and owns the company; every user has company access.
+    owner = User.objects.get(email="owner@tiny.test")
+    assert owner.check_password("demo-password-2026")
+    assert bindings.get(user=owner, company=company).role == COMPANY_OWNER
+    assert company_users(company).count() == 31
+    # Group memberships: about five per user, never more than there are groups.
+    per_user = GroupMembership.objects.filter(group__company=company).values("user").annotate(n=Count("pk"))
+    assert all(1 <= row["n"] <= 5 for row in per_user)
+
+
+@pytest.mark.django_db
+def test_seed_scale_refuses_an_existing_company_and_replaces_deterministically():
+    seed()
+    first = snapshot("tiny")
+    with pytest.raises(CommandError, match="--replace"):
+        seed()
+    assert snapshot("tiny") == first  # the refusal changed nothing
+
+    output = seed("tiny", "--replace")
+    assert "deleting the previous copy" in output
+    assert snapshot("tiny") == first  # same seed, same data
+    assert User.objects.filter(email__endswith="@tiny.test").count() == 31
+
+    seed("tiny", "--replace", "--seed", "7")
+    assert snapshot("tiny") != first
+
+
+def test_statistics():
+    assert bm.percentile([], 50) != bm.percentile([], 50)  # NaN
+    values = [i / 1000 for i in range(1, 101)]  # 1..100 ms
+    assert bm.percentile(values, 50) == 0.050
+    assert bm.percentile(values, 95) == 0.095
+    assert bm.percentile(values, 99) == 0.099
+    assert bm.percentile(values, 100) == 0.100
+    result = bm.Result("x", latencies=values, wall=2.0)
+    assert result.count == 100 and result.rps == 50
+    assert round(result.p95, 6) == 95.0
+    assert "x" in bm.result_table([result])
+
+
+def test_http_client_refuses_anything_but_loopback():
+    with pytest.raises(ValueError):
+        bm.HttpClient("http://example.com:8000")
+    with pytest.raises(ValueError):
+        bm.HttpClient("https://127.0.0.1:8000")
+    assert bm.HttpClient("http://127.0.0.1:8000").port == 8000
+
+
+@pytest.mark.django_db
+def test_benchmark_in_process_on_tiny_data():
+    seed("tiny")
+    seed("tiny1k", "--users", "10")  # a smaller company for the cost-growth section
+    out = io.StringIO()
+    call_command(
+        "benchmark",
+        "--in-process",
+        "--company",
+        "tiny",
+        "--small-company",
+        "tiny1k",
+        "--max-requests",
+        "1",
+        "--seconds",
+        "0.2",
+        "--warmup",
+        "0",
+        "--duration",
+        "0.2",
+        "--iterations",
+        "20",
+        "--deep",
+        "2",
+        "--search",
+        "user-1",
+        stdout=out,
+    )
+    text = out.getvalue()
+    for section in (
+        "IAM table · partial (HX)",
+        "IAM · deep page",
+        "admin: RoleBinding changelist",
+        "admin: User changelist",
+        "role edit · POST + table refresh",
+        "resolver.can (in process)",
+        "mixed · all requests",
+        "growth · IAM partial · tiny1k",
+        "Summary against the goals",
+    ):
+        assert section in text, section
+    assert "PASS  role change seen on the next request" in text
+    assert "FAIL  permission check" not in text or "1 query" in text
+    assert "errors=" not in text  # every request answered with the expected status
+
+
+@pytest.mark.django_db
+def test_benchmark_needs_the_company():
+    with pytest.raises(CommandError, match="seed_scale"):
+        call_command("benchmark", "--in-process", "--company", "nope", stdout=io.StringIO())
