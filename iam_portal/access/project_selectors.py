@@ -179,7 +179,8 @@ def identity_count(project: Project, *, kind: str | None = None, search: str = "
     "total": …} (the total follows the type filter)."""
     counts = selectors.identity_counts(project.company, search=search)
     names = {USER: "users", GROUP: "groups", SERVICE_ACCOUNT: "service_accounts"}
-    counts["total"] = counts[names[kind]] if kind in names else sum(counts.values())
+    if kind in names:
+        counts["total"] = counts[names[kind]]
     return counts
 
 

@@ -24,7 +24,6 @@ from iam_portal.access.services import ActionRefused, set_project_roles
 from iam_portal.access.shortcuts import project_for
 from iam_portal.htmx import done, partial
 from iam_portal.identities import services as identity_services
-from iam_portal.identities.models import ServiceAccount
 
 IDENTITIES_CHANGED = "identitiesChanged"
 
@@ -191,7 +190,6 @@ def project_service_account_add(request, company, project):
                 "project": project,
                 "account": created.account,
                 "client_secret": created.client_secret,
-                "is_jwt": created.account.auth_method == ServiceAccount.AuthMethod.PRIVATE_KEY_JWT,
             }
             response = render(
                 request, partial(request, "access/project_service_account_created.html"), context

@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower, NullIf
 
 from iam_portal.access import catalogue
+from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company
 from iam_portal.pagination import Page, paginate
@@ -140,8 +141,30 @@ def company_identity_page(
     return page
 
 
+def company_user_count(company: Company, *, search: str = "") -> int:
+    """How many users have access, counted from the company's side (its bindings and its groups' members),
+    so the cost follows the company's size rather than the number of accounts in the Console."""
+    direct = RoleBinding.objects.filter(company=company, user__isnull=False).values("user_id")
+    via_groups = GroupMembership.objects.filter(group__company=company).values("user_id")
+    users = User.objects.filter(Q(pk__in=direct) | Q(pk__in=via_groups))
+    search = search.strip()
+    if search:
+        users = users.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
+    return users.count()
+
+
 def identity_counts(company: Company, *, search: str = "") -> dict[str, int]:
-    """How many users, groups and service accounts match: {"users": …, "groups": …, "service_accounts": …}."""
-    querysets = identity_querysets(company, search=search)
-    names = {USER: "users", GROUP: "groups", SERVICE_ACCOUNT: "service_accounts"}
-    return {names[kind]: qs.order_by().values("pk").count() for kind, qs in querysets.items()}
+    """How many users, groups and service accounts match, and in all."""
+    search = search.strip()
+    groups = Group.objects.filter(company=company)
+    accounts = ServiceAccount.objects.filter(company=company)
+    if search:
+        groups = groups.filter(name__icontains=search)
+        accounts = accounts.filter(Q(name__icontains=search) | Q(client_id__icontains=search))
+    counts = {
+        "users": company_user_count(company, search=search),
+        "groups": groups.count(),
+        "service_accounts": accounts.count(),
+    }
+    counts["total"] = sum(counts.values())
+    return counts

@@ -183,8 +183,8 @@ def put_binding(*, actor: User | None, subject: Subject, resource: Resource, rol
 def set_company_role(*, actor: User, company: Company, subject: Subject, role: str | None) -> str | None:
     """Give `subject` this company role (None removes the direct company role). Returns the previous role."""
     access = AccessResolver(actor)
-    require_company_manager(access, company)
     with OwnerGuard(company):
+        require_company_manager(access, company)
         previous = current_role(subject, company)
         check_grantable(access, company, role, previous)
         put_binding(actor=actor, subject=subject, resource=company, role=role)
@@ -225,8 +225,8 @@ def remove_direct_access(*, actor: User, company: Company, user: User) -> int:
     """Delete the user's own bindings on the company and on all its projects and environments.
     Group memberships stay, so access may remain through groups. Returns how many roles were removed."""
     access = AccessResolver(actor)
-    require_company_manager(access, company)
     with OwnerGuard(company):
+        require_company_manager(access, company)
         bindings = company_bindings_of(user, company)
         for role in {b.role for b in bindings}:
             check_grantable(access, company, role)

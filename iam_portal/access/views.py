@@ -49,7 +49,7 @@ def company_iam(request, company):
         "company": company,
         "page": page,
         "counts": counts,
-        "total": sum(counts.values()),
+        "total": counts["total"],
         "params": params,
         "kinds": selectors.KINDS,
     }

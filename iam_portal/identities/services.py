@@ -63,8 +63,8 @@ def company_user_remove(*, actor: User, company: Company, user: User) -> dict:
     """Full removal: direct roles on the company and on all its projects and environments, and every
     membership of the company's groups. Returns what was removed."""
     access = AccessResolver(actor)
-    require_company_manager(access, company)
     with OwnerGuard(company):
+        require_company_manager(access, company)
         bindings = company_bindings_of(user, company)
         for role in set(bindings.values_list("role", flat=True)):
             check_grantable(access, company, role)
@@ -164,8 +164,8 @@ def group_add_members(*, actor: User, group: Group, emails: list[str]) -> list[U
 @transaction.atomic
 def group_remove_member(*, actor: User, group: Group, user: User) -> None:
     access = AccessResolver(actor)
-    require_company_manager(access, group.company)
     with OwnerGuard(group.company):
+        require_company_manager(access, group.company)
         _check_group_roles_grantable(access, group)
         deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
     if not deleted:
@@ -175,8 +175,8 @@ def group_remove_member(*, actor: User, group: Group, user: User) -> None:
 @transaction.atomic
 def group_delete(*, actor: User, group: Group) -> None:
     access = AccessResolver(actor)
-    require_company_manager(access, group.company)
     with OwnerGuard(group.company):
+        require_company_manager(access, group.company)
         _check_group_roles_grantable(access, group)
         # Delete by id: should the owner check refuse, the caller's instance keeps its pk for the dialog.
         Group.objects.filter(pk=group.pk).delete()

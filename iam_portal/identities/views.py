@@ -47,8 +47,15 @@ def company_users(request, company):
     company = company_for(request, company, manage=True, section="users")
     params = _table_params(request, selectors.USER_SORTS)
     page = selectors.company_user_page(company, **params, size=settings.PAGE_SIZE)
-    total = selectors.user_rows(company, search=params["search"]).order_by().values("pk").count()
-    context = {"company": company, "page": page, "params": params, "total": total}
+    total = access_selectors.company_user_count(company, search=params["search"])
+    context = {
+        "company": company,
+        "page": page,
+        "params": params,
+        "total": total,
+        # Each row links every group it belongs to; one reverse() instead of one per link.
+        "groups_url": reverse("company_groups", args=[company.slug]),
+    }
     return render(request, partial(request, "identities/users.html", "table"), context)
 
 

@@ -47,10 +47,20 @@
     if (!button) return;
     const source = document.getElementById(button.dataset.copy);
     if (!source) return;
-    navigator.clipboard.writeText(source.value || source.textContent.trim()).then(() => {
+    const text = source.value || source.textContent.trim();
+    const copied = () => {
       const label = button.textContent;
       button.textContent = "Copied";
       setTimeout(() => { button.textContent = label; }, 1500);
-    });
+    };
+    const manual = () => {
+      if (source.select) source.select();
+      showMessage({ level: "info", text: "Copying needs HTTPS here: the value is selected, press Ctrl+C." });
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(copied, manual);
+    } else {
+      manual();
+    }
   });
 })();

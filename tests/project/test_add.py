@@ -141,11 +141,11 @@ def test_client_secret_is_shown_once(demo, login):
     body = response.content.decode()
     account = ServiceAccount.objects.get(company=demo.acme, name="release-bot")
     assert account.client_id in body
-    secret = body.split('id="new-client-secret" value="')[1].split('"')[0]
+    secret = body.split('id="sa-client-secret" value="')[1].split('"')[0]
     assert account.check_secret(secret)
     assert secret not in account.secret_hash
-    assert 'data-copy="new-client-secret"' in body and 'data-copy="new-client-id"' in body
-    assert "only time it can be shown" in body
+    assert 'data-copy="sa-client-secret"' in body and 'data-copy="sa-client-id"' in body
+    assert "only time it is shown" in body
     assert bindings_of(service_account=account) == {
         (GUEST, "acme", None, None),
         (REPORTER, None, "webshop", None),
