@@ -64,9 +64,13 @@ def company_users(company: Company) -> QuerySet[User]:
     The membership test is a scalar subquery on purpose: it is probed only for the rows an index walk
     visits, where EXISTS would make PostgreSQL hash every membership of the company on each request.
     """
-    first_membership = GroupMembership.objects.filter(user_id=OuterRef("pk"), group__company=company).values("pk")[:1]
-    return with_company_role(User.objects.all(), company).annotate(company_membership=Subquery(first_membership)).filter(
-        Q(company_role__isnull=False) | Q(company_membership__isnull=False)
+    first_membership = GroupMembership.objects.filter(user_id=OuterRef("pk"), group__company=company).values(
+        "pk"
+    )[:1]
+    return (
+        with_company_role(User.objects.all(), company)
+        .annotate(company_membership=Subquery(first_membership))
+        .filter(Q(company_role__isnull=False) | Q(company_membership__isnull=False))
     )
 
 

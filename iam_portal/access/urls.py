@@ -14,7 +14,9 @@ urlpatterns = [
         views.company_identity_remove,
         name="company_identity_remove",
     ),
-    path("companies/<slug:company>/projects/<slug:project>/iam/", project_views.project_iam, name="project_iam"),
+    path(
+        "companies/<slug:company>/projects/<slug:project>/iam/", project_views.project_iam, name="project_iam"
+    ),
 ]
 
 urlpatterns += [

@@ -53,7 +53,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             # The sort key of every user table (name, or email when there is no name), for keyset pages.
             models.Index(
-                Lower(Coalesce(NullIf("full_name", models.Value("")), "email", output_field=models.CharField())),
+                Lower(
+                    Coalesce(NullIf("full_name", models.Value("")), "email", output_field=models.CharField())
+                ),
                 "id",
                 name="user_display_sort_idx",
             ),

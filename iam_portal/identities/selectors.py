@@ -74,7 +74,10 @@ def company_user_page(
 def group_rows(company: Company, *, search: str = "") -> QuerySet[Group]:
     # Members counted per row (a GROUP BY would aggregate every membership of the company first).
     member_count = (
-        GroupMembership.objects.filter(group=OuterRef("pk")).order_by().values("group").annotate(n=Count("pk"))
+        GroupMembership.objects.filter(group=OuterRef("pk"))
+        .order_by()
+        .values("group")
+        .annotate(n=Count("pk"))
     )
     groups = with_company_role(Group.objects.filter(company=company), company).annotate(
         sort_name=Lower("name"),

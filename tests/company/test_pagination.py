@@ -206,8 +206,6 @@ def test_a_well_formed_cursor_with_odd_values_does_not_crash(demo, login, values
     assert len(iam_row_ids(response.content.decode())) <= len(first)
 
 
-
-
 @pytest.mark.parametrize(
     ("base", "values"),
     [

@@ -210,7 +210,9 @@ def test_root_binder_grants_any_role_like_in_the_admin(demo, root_binder):
 
 
 def test_staff_without_the_bind_key_may_not_manage_company_identities(demo):
-    viewer = User.objects.create_user("viewer@console.test", "x", is_staff=True, root_permissions=["console.root.view"])
+    viewer = User.objects.create_user(
+        "viewer@console.test", "x", is_staff=True, root_permissions=["console.root.view"]
+    )
     before = snapshot()
     with pytest.raises(PermissionDenied):
         set_company_role(actor=viewer, company=demo.acme, subject=demo.user("senior"), role=REPORTER)

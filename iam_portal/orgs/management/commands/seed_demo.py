@@ -124,7 +124,6 @@ class Command(BaseCommand):
         globex_owner = self._user("owner@globex.test", "Gus Globex")
         self._bind(globex_owner, COMPANY_OWNER, company=globex, created_by=admin)
 
-
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             f"Sign in as owner@acme.test (Company Owner of Acme) or admin@acme.test (super user, /admin/); "
