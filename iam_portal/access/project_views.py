@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -163,6 +164,7 @@ def project_user_add(request, company, project):
     return render(request, partial(request, "access/project_user_add.html"), context)
 
 
+@sensitive_variables("created", "context", "response")
 @require_http_methods(["GET", "POST"])
 @login_required
 def project_service_account_add(request, company, project):

@@ -6,7 +6,6 @@ hold, and cannot change or delete a super user's account.
 """
 
 import json
-import secrets
 
 from django import forms
 from django.contrib import admin, messages
@@ -28,7 +27,7 @@ from iam_portal.access.admin import (
 )
 from iam_portal.access.catalogue import ROOT_PERMISSIONS
 from iam_portal.identities.keys import parse_public_key
-from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User, hash_secret
+from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.admin import (
     CHOICE_LABELS,
     KnownObjectsForm,
@@ -429,8 +428,7 @@ class ServiceAccountAdmin(CreatedByAdminMixin, admin.ModelAdmin):
     @method_decorator(sensitive_variables("secret"))
     def save_model(self, request, obj, form, change):
         if not change and obj.auth_method == ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC:
-            secret = secrets.token_urlsafe(32)
-            obj.secret_hash = hash_secret(secret)
+            secret = obj.issue_secret()
             # Kept on this request only, to be shown once by response_add; never stored or logged.
             request._new_client_secrets = [(obj, secret)]
         super().save_model(request, obj, form, change)
@@ -455,8 +453,7 @@ class ServiceAccountAdmin(CreatedByAdminMixin, admin.ModelAdmin):
             if account.auth_method != ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC:
                 skipped.append(account.name)
                 continue
-            secret = secrets.token_urlsafe(32)
-            account.secret_hash = hash_secret(secret)
+            secret = account.issue_secret()
             account.save(update_fields=["secret_hash"])
             self.log_change(request, account, "Generated a new client secret.")
             credentials.append((account, secret))

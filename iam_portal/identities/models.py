@@ -182,5 +182,11 @@ class ServiceAccount(models.Model):
     def is_root(self) -> bool:
         return self.company_id is None
 
+    def issue_secret(self) -> str:
+        """A new random client secret: only its digest is kept (unsaved); the caller shows it once."""
+        secret = secrets.token_urlsafe(32)
+        self.secret_hash = hash_secret(secret)
+        return secret
+
     def check_secret(self, secret: str) -> bool:
         return bool(self.secret_hash) and secrets.compare_digest(self.secret_hash, hash_secret(secret))

@@ -6,10 +6,10 @@ nothing. Role rules (escalation guard, last owner) come from `iam_portal.access.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
 
 from iam_portal.access import catalogue
 from iam_portal.access.models import RoleBinding
@@ -25,7 +25,7 @@ from iam_portal.access.services import (
     require_project_manager,
 )
 from iam_portal.identities.keys import parse_public_key
-from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User, hash_secret
+from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
 
 UNKNOWN_ACCOUNT = (
@@ -191,6 +191,7 @@ class NewServiceAccount:
     client_secret: str | None  # shown once, never stored in clear
 
 
+@sensitive_variables("secret")
 @transaction.atomic
 def service_account_create(
     *, actor: User, company: Company, name: str, role: str, auth_method: str, public_key: str = ""
@@ -204,8 +205,7 @@ def service_account_create(
     account = ServiceAccount(company=company, name=name, auth_method=auth_method, created_by=actor)
     secret = None
     if auth_method == ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC:
-        secret = secrets.token_urlsafe(32)
-        account.secret_hash = hash_secret(secret)
+        secret = account.issue_secret()
     elif auth_method == ServiceAccount.AuthMethod.PRIVATE_KEY_JWT:
         try:
             account.public_key, account.key_id = parse_public_key(public_key)
