@@ -38,6 +38,22 @@ class Page:
         return self.prev_cursor is not None
 
 
+def table_state(request, sorts: dict, kinds: dict | None = None) -> dict:
+    """The state of a table kept in its URL: search (?q=), sort, page cursor and, for identity tables, the
+    type filter (?type=). Unknown values fall back to the defaults rather than failing."""
+    sort = request.GET.get("sort", "name")
+    state = {
+        "search": request.GET.get("q", "")[:100],
+        "sort": sort if sort in sorts else "name",
+        "after": request.GET.get("after") or None,
+        "before": request.GET.get("before") or None,
+    }
+    if kinds is not None:
+        kind = request.GET.get("type", "")
+        state["kind"] = kind if kind in kinds else None
+    return state
+
+
 def encode_cursor(values: Sequence) -> str:
     plain = [v.isoformat() if isinstance(v, datetime.datetime) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")

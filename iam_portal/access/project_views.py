@@ -25,21 +25,9 @@ from iam_portal.access.services import ActionRefused, set_project_roles
 from iam_portal.access.shortcuts import project_for
 from iam_portal.htmx import done, partial
 from iam_portal.identities import services as identity_services
+from iam_portal.pagination import table_state
 
 IDENTITIES_CHANGED = "identitiesChanged"
-
-
-def table_params(request) -> dict:
-    """The table state kept in the URL: type filter, search, sort and page cursor."""
-    kind = request.GET.get("type", "")
-    sort = request.GET.get("sort", "name")
-    return {
-        "kind": kind if kind in selectors.KINDS else None,
-        "search": request.GET.get("q", "")[:100],
-        "sort": sort if sort in project_selectors.SORTS else "name",
-        "after": request.GET.get("after") or None,
-        "before": request.GET.get("before") or None,
-    }
 
 
 def _iam_url(project) -> str:
@@ -52,7 +40,7 @@ def _iam_url(project) -> str:
 def project_iam(request, company, project):
     project = project_for(request, company, project)
     access = request.access
-    params = table_params(request)
+    params = table_state(request, project_selectors.SORTS, selectors.KINDS)
     environments = list(access.visible_environments(project).order_by("position", "env_id"))
     page = project_selectors.project_identity_page(
         project, environments, size=getattr(settings, "PAGE_SIZE", 50), **params

@@ -21,20 +21,9 @@ from iam_portal.access.shortcuts import company_for
 from iam_portal.htmx import done, partial
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount
 from iam_portal.identities.services import service_account_delete
+from iam_portal.pagination import table_state
 
 IDENTITIES_CHANGED = "identitiesChanged"
-
-
-def table_params(request) -> dict:
-    """The table state kept in the URL: type filter, search, sort and page cursor."""
-    kind = request.GET.get("type", "")
-    return {
-        "kind": kind if kind in selectors.KINDS else None,
-        "search": request.GET.get("q", "")[:100],
-        "sort": request.GET.get("sort", "name") if request.GET.get("sort") in selectors.SORTS else "name",
-        "after": request.GET.get("after") or None,
-        "before": request.GET.get("before") or None,
-    }
 
 
 @require_GET
@@ -42,7 +31,7 @@ def table_params(request) -> dict:
 @vary_on_headers("HX-Request")
 def company_iam(request, company):
     company = company_for(request, company, manage=True, section="iam")
-    params = table_params(request)
+    params = table_state(request, selectors.SORTS, selectors.KINDS)
     page = selectors.company_identity_page(company, **params, size=settings.PAGE_SIZE)
     counts = selectors.identity_counts(company, search=params["search"])
     context = {

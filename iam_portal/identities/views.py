@@ -23,18 +23,9 @@ from iam_portal.htmx import done, partial
 from iam_portal.identities import selectors, services
 from iam_portal.identities.forms import AddMembersForm, AddUserForm, GroupForm, ServiceAccountForm
 from iam_portal.identities.models import Group, ServiceAccount, User
+from iam_portal.pagination import table_state
 
 IDENTITIES_CHANGED = "identitiesChanged"
-
-
-def _table_params(request, sorts: dict) -> dict:
-    sort = request.GET.get("sort", "name")
-    return {
-        "search": request.GET.get("q", "")[:100],
-        "sort": sort if sort in sorts else "name",
-        "after": request.GET.get("after") or None,
-        "before": request.GET.get("before") or None,
-    }
 
 
 # -- users ----------------------------------------------------------------------------------------
@@ -45,7 +36,7 @@ def _table_params(request, sorts: dict) -> dict:
 @vary_on_headers("HX-Request")
 def company_users(request, company):
     company = company_for(request, company, manage=True, section="users")
-    params = _table_params(request, selectors.USER_SORTS)
+    params = table_state(request, selectors.USER_SORTS)
     page = selectors.company_user_page(company, **params, size=settings.PAGE_SIZE)
     total = access_selectors.company_user_count(company, search=params["search"])
     context = {
@@ -128,7 +119,7 @@ def _back(request, company, default: str) -> str:
 @vary_on_headers("HX-Request")
 def company_groups(request, company):
     company = company_for(request, company, manage=True, section="groups")
-    params = _table_params(request, selectors.GROUP_SORTS)
+    params = table_state(request, selectors.GROUP_SORTS)
     page = selectors.company_group_page(company, **params, size=settings.PAGE_SIZE)
     total = selectors.group_rows(company, search=params["search"]).order_by().values("pk").count()
     context = {"company": company, "page": page, "params": params, "total": total}
@@ -180,7 +171,7 @@ def group_detail(request, company, group):
     name = "header" if request.htmx and request.htmx.target == "group-header" else "table"
     context = {"company": company, "group": group}
     if name == "table":
-        params = _table_params(request, selectors.MEMBER_SORTS)
+        params = table_state(request, selectors.MEMBER_SORTS)
         context["params"] = params
         context["page"] = selectors.group_member_page(group, **params, size=settings.PAGE_SIZE)
         context["total"] = (
@@ -328,7 +319,7 @@ def group_delete(request, company, group):
 @vary_on_headers("HX-Request")
 def company_service_accounts(request, company):
     company = company_for(request, company, manage=True, section="service_accounts")
-    params = _table_params(request, selectors.SERVICE_ACCOUNT_SORTS)
+    params = table_state(request, selectors.SERVICE_ACCOUNT_SORTS)
     page = selectors.company_service_account_page(company, **params, size=settings.PAGE_SIZE)
     total = selectors.service_account_rows(company, search=params["search"]).order_by().values("pk").count()
     context = {"company": company, "page": page, "params": params, "total": total}
