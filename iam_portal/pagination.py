@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Collate
 
 
 @dataclass
@@ -36,6 +38,17 @@ class Page:
     @property
     def has_prev(self) -> bool:
         return self.prev_cursor is not None
+
+
+def sort_key(expression):
+    """A text sort key that orders the same in the database as in Python (code point order).
+
+    Pages that merge several querysets (the identity tables) compare rows in Python, so the database must not
+    use a language collation there: on PostgreSQL the key is compared with the "C" collation; SQLite already
+    compares text byte by byte."""
+    if connection.vendor == "postgresql":
+        return Collate(expression, "C")
+    return expression
 
 
 def table_state(request, sorts: dict, kinds: dict | None = None) -> dict:

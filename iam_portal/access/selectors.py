@@ -29,7 +29,7 @@ from iam_portal.access import catalogue
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company
-from iam_portal.pagination import Page, paginate
+from iam_portal.pagination import Page, paginate, sort_key
 
 USER, GROUP, SERVICE_ACCOUNT = "user", "group", "service-account"
 KINDS = {USER: "User", GROUP: "Group", SERVICE_ACCOUNT: "Service account"}
@@ -76,7 +76,7 @@ def company_users(company: Company) -> QuerySet[User]:
 
 def _annotate(qs: QuerySet, kind: str, name_expression) -> QuerySet:
     return qs.annotate(
-        sort_name=Lower(name_expression),
+        sort_name=sort_key(Lower(name_expression)),
         kind_order=Value(_KIND_ORDER[kind], output_field=IntegerField()),
         role_rank=role_rank_expression("company_role"),
     )

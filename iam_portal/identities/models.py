@@ -4,7 +4,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Coalesce, Lower, NullIf
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -50,16 +50,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
-        indexes = [
-            # The sort key of every user table (name, or email when there is no name), for keyset pages.
-            models.Index(
-                Lower(
-                    Coalesce(NullIf("full_name", models.Value("")), "email", output_field=models.CharField())
-                ),
-                "id",
-                name="user_display_sort_idx",
-            ),
-        ]
+        # The user tables' sort key (the name, or the email when there is no name) is indexed by migration
+        # identities.0004 for each database: on PostgreSQL the index carries the "C" collation the tables use.
 
     def __str__(self) -> str:
         return self.email

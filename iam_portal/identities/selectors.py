@@ -23,7 +23,7 @@ from iam_portal.access.models import RoleBinding
 from iam_portal.access.selectors import company_users, role_rank_expression, with_company_role
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company
-from iam_portal.pagination import Page, paginate
+from iam_portal.pagination import Page, paginate, sort_key
 
 NEVER = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
@@ -41,7 +41,9 @@ USER_SORTS = {
 
 def user_rows(company: Company, *, search: str = "") -> QuerySet:
     users = company_users(company).annotate(
-        sort_name=Lower(Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())),
+        sort_name=sort_key(
+            Lower(Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField()))
+        ),
         seen=Coalesce("last_login", Value(NEVER)),
     )
     users = users.annotate(role_rank=role_rank_expression("company_role"))
@@ -159,7 +161,9 @@ def group_summary(company: Company, pk: int) -> Group | None:
 
 def member_rows(group: Group, *, search: str = "") -> QuerySet:
     members = User.objects.filter(memberships__group=group).annotate(
-        sort_name=Lower(Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())),
+        sort_name=sort_key(
+            Lower(Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField()))
+        ),
         seen=Coalesce("last_login", Value(NEVER)),
     )
     search = search.strip()
