@@ -43,7 +43,7 @@ def project_iam(request, company, project):
     params = table_state(request, project_selectors.SORTS, selectors.KINDS)
     environments = list(access.visible_environments(project).order_by("position", "env_id"))
     page = project_selectors.project_identity_page(
-        project, environments, size=getattr(settings, "PAGE_SIZE", 50), **params
+        project, environments, size=settings.PAGE_SIZE, **params
     )
     context = {
         "company": project.company,
