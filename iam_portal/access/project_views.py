@@ -42,9 +42,7 @@ def project_iam(request, company, project):
     access = request.access
     params = table_state(request, project_selectors.SORTS, selectors.KINDS)
     environments = list(access.visible_environments(project).order_by("position", "env_id"))
-    page = project_selectors.project_identity_page(
-        project, environments, size=settings.PAGE_SIZE, **params
-    )
+    page = project_selectors.project_identity_page(project, environments, size=settings.PAGE_SIZE, **params)
     context = {
         "company": project.company,
         "project": project,
