@@ -132,31 +132,21 @@ SERVICE_ACCOUNT_SORTS = {
 }
 
 
-def _with_role_labels(page: Page) -> Page:
-    for row in page.rows:
-        row.role_label = catalogue.role_label(row.company_role)
-    return page
-
-
 def company_group_page(
     company: Company, *, search: str = "", sort: str = "name", after=None, before=None, size: int = 50
 ) -> Page:
-    page = paginate(
+    return paginate(
         group_rows(company, search=search),
         GROUP_SORTS.get(sort, GROUP_SORTS["name"]),
         after=after,
         before=before,
         size=size,
     )
-    return _with_role_labels(page)
 
 
 def group_summary(company: Company, pk: int) -> Group | None:
     """One group of the company with its company role and member count (one query), or None."""
-    group = group_rows(company).filter(pk=pk).first()
-    if group is not None:
-        group.role_label = catalogue.role_label(group.company_role)
-    return group
+    return group_rows(company).filter(pk=pk).first()
 
 
 def member_rows(group: Group, *, search: str = "") -> QuerySet:
@@ -233,11 +223,10 @@ def group_bindings(group: Group) -> list[RoleBinding]:
 def company_service_account_page(
     company: Company, *, search: str = "", sort: str = "name", after=None, before=None, size: int = 50
 ) -> Page:
-    page = paginate(
+    return paginate(
         service_account_rows(company, search=search).defer("public_key"),
         SERVICE_ACCOUNT_SORTS.get(sort, SERVICE_ACCOUNT_SORTS["name"]),
         after=after,
         before=before,
         size=size,
     )
-    return _with_role_labels(page)

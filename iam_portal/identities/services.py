@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
-from iam_portal.access import catalogue
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import (
@@ -300,7 +299,3 @@ def project_service_account_add(
         environment_roles=environment_roles,
     )
     return created
-
-
-def role_choices(level: catalogue.Level) -> list[tuple[str, str]]:
-    return [(r, catalogue.role_label(r)) for r in catalogue.ROLES_BY_LEVEL[level]]
