@@ -92,6 +92,28 @@ class Grant:
 Identity = User | Group | ServiceAccount
 
 
+class SystemActor:
+    """The operator at the command line (`manage.py` commands): holds every root key, like a super user.
+
+    Services take an `actor`: a signed-in User, a ServiceAccount calling the machine API, or SYSTEM."""
+
+    pk = None
+    is_active = True
+    display_name = "Command line"
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemActor()
+Actor = User | ServiceAccount | SystemActor
+
+
+def user_or_none(actor) -> User | None:
+    """The value for `created_by`/`added_by` columns, which only point at users."""
+    return actor if isinstance(actor, User) else None
+
+
 def subject_q(identity: Identity, prefix: str = "") -> Q:
     """A filter on RoleBinding (or on a relation to it, through `prefix`) for the identity's bindings,
     including those of the groups a user belongs to."""
@@ -117,7 +139,7 @@ def _resource_q(target: Target) -> Q:
 class AccessResolver:
     """Answers access questions for one identity, memoising per target for the life of the object."""
 
-    def __init__(self, identity: Identity | None):
+    def __init__(self, identity: Identity | SystemActor | None):
         self.identity = identity
         self._grants: dict[tuple[Level, int], tuple[Grant, ...]] = {}
         self._company_access: dict[int, bool] = {}
@@ -127,6 +149,8 @@ class AccessResolver:
     @cached_property
     def is_superuser(self) -> bool:
         identity = self.identity
+        if isinstance(identity, SystemActor):
+            return True
         return bool(isinstance(identity, User) and identity.is_active and identity.is_superuser)
 
     @cached_property

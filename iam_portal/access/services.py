@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import COMPANY_OWNER, Level
 from iam_portal.access.models import RoleBinding
-from iam_portal.access.resolver import AccessResolver
+from iam_portal.access.resolver import AccessResolver, user_or_none
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
 
@@ -172,7 +172,7 @@ def put_binding(*, actor: User | None, subject: Subject, resource: Resource, rol
         if existing:
             existing.delete()
     elif existing is None:
-        RoleBinding.objects.create(role=role, created_by=actor, **lookup)
+        RoleBinding.objects.create(role=role, created_by=user_or_none(actor), **lookup)
     elif existing.role != role:
         existing.role = role
         existing.save(update_fields=["role"])

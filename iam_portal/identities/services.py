@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
 from iam_portal.access.models import RoleBinding
-from iam_portal.access.resolver import AccessResolver
+from iam_portal.access.resolver import AccessResolver, user_or_none
 from iam_portal.access.services import (
     ActionRefused,
     OwnerGuard,
@@ -112,11 +112,13 @@ def group_create(*, actor: User, company: Company, name: str, role: str, member_
     members = _users_for_emails(member_emails)
     try:
         with transaction.atomic():
-            group = Group.objects.create(company=company, name=name, created_by=actor)
+            group = Group.objects.create(company=company, name=name, created_by=user_or_none(actor))
     except IntegrityError:
         raise ActionRefused(f"A group named {name!r} already exists in {company}.") from None
     put_binding(actor=actor, subject=group, resource=company, role=role)
-    GroupMembership.objects.bulk_create(GroupMembership(group=group, user=u, added_by=actor) for u in members)
+    GroupMembership.objects.bulk_create(
+        GroupMembership(group=group, user=u, added_by=user_or_none(actor)) for u in members
+    )
     return group
 
 
@@ -156,7 +158,9 @@ def group_add_members(*, actor: User, group: Group, emails: list[str]) -> list[U
         GroupMembership.objects.filter(group=group, user__in=users).values_list("user_id", flat=True)
     )
     added = [u for u in users if u.pk not in existing]
-    GroupMembership.objects.bulk_create(GroupMembership(group=group, user=u, added_by=actor) for u in added)
+    GroupMembership.objects.bulk_create(
+        GroupMembership(group=group, user=u, added_by=user_or_none(actor)) for u in added
+    )
     return added
 
 
@@ -201,7 +205,9 @@ def service_account_create(
     if ServiceAccount.objects.filter(company=company, name__iexact=name).exists():
         raise ActionRefused(f"A service account named {name!r} already exists in {company}.")
     check_grantable(access, company, role)
-    account = ServiceAccount(company=company, name=name, auth_method=auth_method, created_by=actor)
+    account = ServiceAccount(
+        company=company, name=name, auth_method=auth_method, created_by=user_or_none(actor)
+    )
     secret = None
     if auth_method == ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC:
         secret = account.issue_secret()
