@@ -21,7 +21,7 @@ from iam_portal.access.project_forms import (
     ProjectRolesForm,
 )
 from iam_portal.access.resolver import AccessResolver
-from iam_portal.access.services import ActionRefused, set_project_roles
+from iam_portal.access.services import ActionRefused, project_roles_set
 from iam_portal.access.shortcuts import project_for
 from iam_portal.htmx import done, partial
 from iam_portal.identities import services as identity_services
@@ -80,7 +80,7 @@ def project_role_edit(request, company, project, kind, pk):
     form = ProjectRolesForm(request.POST or None, initial=initial, environments=environments)
     if request.method == "POST" and form.is_valid():
         try:
-            set_project_roles(
+            project_roles_set(
                 actor=request.user,
                 project=project,
                 subject=subject,

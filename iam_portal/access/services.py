@@ -180,7 +180,7 @@ def put_binding(*, actor: User | None, subject: Subject, resource: Resource, rol
 
 
 @transaction.atomic
-def set_company_role(*, actor: User, company: Company, subject: Subject, role: str | None) -> str | None:
+def company_role_set(*, actor: User, company: Company, subject: Subject, role: str | None) -> str | None:
     """Give `subject` this company role (None removes the direct company role). Returns the previous role."""
     access = AccessResolver(actor)
     with OwnerGuard(company):
@@ -192,7 +192,7 @@ def set_company_role(*, actor: User, company: Company, subject: Subject, role: s
 
 
 @transaction.atomic
-def set_project_roles(
+def project_roles_set(
     *,
     actor: User,
     project: Project,
@@ -221,7 +221,7 @@ def company_bindings_of(subject: Subject, company: Company):
 
 
 @transaction.atomic
-def remove_direct_access(*, actor: User, company: Company, user: User) -> int:
+def company_direct_access_remove(*, actor: User, company: Company, user: User) -> int:
     """Delete the user's own bindings on the company and on all its projects and environments.
     Group memberships stay, so access may remain through groups. Returns how many roles were removed."""
     access = AccessResolver(actor)

@@ -14,8 +14,8 @@ from iam_portal.access.models import RoleBinding
 from iam_portal.access.services import (
     ActionRefused,
     company_bindings_of,
-    remove_direct_access,
-    set_company_role,
+    company_direct_access_remove,
+    company_role_set,
 )
 from iam_portal.access.shortcuts import company_for
 from iam_portal.htmx import done, partial
@@ -67,7 +67,7 @@ def company_role_edit(request, company, kind, pk):
     form = CompanyRoleForm(request.POST or None, initial={"role": current})
     if request.method == "POST" and form.is_valid():
         try:
-            set_company_role(
+            company_role_set(
                 actor=request.user, company=company, subject=subject, role=form.cleaned_data["role"]
             )
         except ActionRefused as refused:
@@ -108,7 +108,7 @@ def company_identity_remove(request, company, kind, pk):
     if request.method == "POST":
         try:
             if kind == selectors.USER:
-                remove_direct_access(actor=request.user, company=company, user=subject)
+                company_direct_access_remove(actor=request.user, company=company, user=subject)
                 message = f"{_name(subject)} no longer has direct access to {company}."
             else:
                 service_account_delete(actor=request.user, account=subject)

@@ -145,7 +145,7 @@ def group_update(*, actor: User, group: Group, name: str, role: str) -> Group:
 
 
 @transaction.atomic
-def group_add_members(*, actor: User, group: Group, emails: list[str]) -> list[User]:
+def group_members_add(*, actor: User, group: Group, emails: list[str]) -> list[User]:
     """Add several members at once; an unknown email refuses the whole request. Returns the users added
     (those already in the group are skipped)."""
     access = AccessResolver(actor)
@@ -165,7 +165,7 @@ def group_add_members(*, actor: User, group: Group, emails: list[str]) -> list[U
 
 
 @transaction.atomic
-def group_remove_member(*, actor: User, group: Group, user: User) -> None:
+def group_member_remove(*, actor: User, group: Group, user: User) -> None:
     access = AccessResolver(actor)
     with OwnerGuard(group.company):
         require_company_manager(access, group.company)

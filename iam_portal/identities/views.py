@@ -224,7 +224,7 @@ def group_add_members(request, company, group):
     if request.method == "POST" and form.is_valid():
         emails = form.cleaned_data["emails"]
         try:
-            added = services.group_add_members(actor=request.user, group=group, emails=emails)
+            added = services.group_members_add(actor=request.user, group=group, emails=emails)
         except ActionRefused as refused:
             form.add_error("emails", str(refused))
         else:
@@ -257,7 +257,7 @@ def group_remove_member(request, company, group, user):
     error = None
     if request.method == "POST":
         try:
-            services.group_remove_member(actor=request.user, group=group, user=member)
+            services.group_member_remove(actor=request.user, group=group, user=member)
         except ActionRefused as refused:
             error = str(refused)
         else:

@@ -25,10 +25,10 @@ from iam_portal.access.services import (
     EscalationRefused,
     LastOwnerRefused,
     check_grantable,
+    company_direct_access_remove,
     company_owners,
-    remove_direct_access,
-    set_company_role,
-    set_project_roles,
+    company_role_set,
+    project_roles_set,
 )
 from iam_portal.identities import services as identities
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
@@ -41,7 +41,7 @@ from tests.company.conftest import bind, company_roles, snapshot
 def test_project_admin_may_grant_project_admin_on_their_project(demo):
     pm = demo.user("pm")
     junior = demo.user("junior1")
-    set_project_roles(
+    project_roles_set(
         actor=pm,
         project=demo.webshop,
         subject=junior,
@@ -55,9 +55,9 @@ def test_project_admin_may_grant_project_admin_on_their_project(demo):
 def test_project_admin_may_not_set_company_roles(demo):
     before = snapshot()
     with pytest.raises(PermissionDenied):
-        set_company_role(actor=demo.user("pm"), company=demo.acme, subject=demo.user("junior1"), role=GUEST)
+        company_role_set(actor=demo.user("pm"), company=demo.acme, subject=demo.user("junior1"), role=GUEST)
     with pytest.raises(PermissionDenied):
-        set_company_role(
+        company_role_set(
             actor=demo.user("pm"), company=demo.acme, subject=demo.user("pm"), role=COMPANY_OWNER
         )
     assert snapshot() == before
@@ -66,7 +66,7 @@ def test_project_admin_may_not_set_company_roles(demo):
 def test_project_admin_may_not_touch_another_project(demo):
     before = snapshot()
     with pytest.raises(PermissionDenied):
-        set_project_roles(
+        project_roles_set(
             actor=demo.user("pm"),
             project=demo.payments,
             subject=demo.user("junior1"),
@@ -83,14 +83,21 @@ def test_project_admin_may_not_touch_another_project(demo):
             actor=actor, company=d.acme, email="owner@globex.test", role=GUEST
         ),
         lambda d, actor: identities.company_user_remove(actor=actor, company=d.acme, user=d.user("senior")),
-        lambda d, actor: remove_direct_access(actor=actor, company=d.acme, user=d.user("senior")),
-        lambda d, actor: identities.group_add_members(
+        lambda d, actor: company_direct_access_remove(actor=actor, company=d.acme, user=d.user("senior")),
+        lambda d, actor: identities.group_members_add(
             actor=actor, group=d.developers, emails=["senior@acme.test"]
         ),
         lambda d, actor: identities.group_delete(actor=actor, group=d.developers),
         lambda d, actor: identities.service_account_delete(actor=actor, account=d.deployer),
     ],
-    ids=["user_add", "user_remove", "remove_direct_access", "group_add_members", "group_delete", "sa_delete"],
+    ids=[
+        "user_add",
+        "user_remove",
+        "company_direct_access_remove",
+        "group_add_members",
+        "group_delete",
+        "sa_delete",
+    ],
 )
 @pytest.mark.parametrize("role", [GUEST, REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN])
 def test_only_company_managers_call_identity_services(demo, make_member, call, role):
@@ -104,7 +111,7 @@ def test_only_company_managers_call_identity_services(demo, make_member, call, r
 def test_owner_of_another_company_is_refused(demo):
     before = snapshot()
     with pytest.raises(PermissionDenied):
-        set_company_role(
+        company_role_set(
             actor=User.objects.get(email="owner@globex.test"),
             company=demo.acme,
             subject=demo.user("senior"),
@@ -117,14 +124,14 @@ def test_subject_of_another_company_is_refused(demo):
     foreign = ServiceAccount.objects.create(company=demo.globex, name="globex-bot")
     before = snapshot()
     with pytest.raises(ActionRefused, match="belongs to another company"):
-        set_company_role(actor=demo.user("owner"), company=demo.acme, subject=foreign, role=GUEST)
+        company_role_set(actor=demo.user("owner"), company=demo.acme, subject=foreign, role=GUEST)
     assert snapshot() == before
 
 
 def test_role_not_valid_for_the_level_is_refused(demo):
     before = snapshot()
     with pytest.raises(ActionRefused, match="cannot be given on a project"):
-        set_project_roles(
+        project_roles_set(
             actor=demo.user("owner"),
             project=demo.webshop,
             subject=demo.user("senior"),
@@ -132,7 +139,7 @@ def test_role_not_valid_for_the_level_is_refused(demo):
             environment_roles={},
         )
     with pytest.raises(ActionRefused, match="cannot be given on a environment"):
-        set_project_roles(
+        project_roles_set(
             actor=demo.user("owner"),
             project=demo.webshop,
             subject=demo.user("senior"),
@@ -198,14 +205,14 @@ def root_binder(demo):
 
 def test_root_binder_may_manage_company_identities(demo, root_binder):
     assert AccessResolver(root_binder).can("company.identities.manage", demo.acme)
-    set_company_role(actor=root_binder, company=demo.acme, subject=demo.user("senior"), role=REPORTER)
+    company_role_set(actor=root_binder, company=demo.acme, subject=demo.user("senior"), role=REPORTER)
     assert company_roles(demo.acme)["user:senior@acme.test"] == REPORTER
 
 
 def test_root_binder_grants_any_role_like_in_the_admin(demo, root_binder):
     """console.root.user.bind is the Console-level right to manage every binding (the admin allows it too),
     so the escalation guard does not cap its holders at the role they hold in the company (none)."""
-    set_company_role(actor=root_binder, company=demo.acme, subject=demo.user("senior"), role=COMPANY_OWNER)
+    company_role_set(actor=root_binder, company=demo.acme, subject=demo.user("senior"), role=COMPANY_OWNER)
     assert company_roles(demo.acme)["user:senior@acme.test"] == COMPANY_OWNER
 
 
@@ -215,7 +222,7 @@ def test_staff_without_the_bind_key_may_not_manage_company_identities(demo):
     )
     before = snapshot()
     with pytest.raises(PermissionDenied):
-        set_company_role(actor=viewer, company=demo.acme, subject=demo.user("senior"), role=REPORTER)
+        company_role_set(actor=viewer, company=demo.acme, subject=demo.user("senior"), role=REPORTER)
     assert snapshot() == before
 
 
@@ -227,7 +234,7 @@ def test_adding_a_member_counts_as_granting_the_groups_roles(demo, make_member):
     RoleBinding.objects.create(group=crossing, project=demo.research, role=MAINTAINER)
     before = snapshot()
     with pytest.raises(EscalationRefused):
-        identities.group_add_members(actor=demo.user("owner"), group=crossing, emails=["senior@acme.test"])
+        identities.group_members_add(actor=demo.user("owner"), group=crossing, emails=["senior@acme.test"])
     assert snapshot() == before
     assert not GroupMembership.objects.filter(group=crossing).exists()
 
@@ -259,11 +266,13 @@ def owner_emails(company) -> set[str]:
 
 
 LAST_OWNER_CALLS = {
-    "demote": lambda d, actor, who: set_company_role(
+    "demote": lambda d, actor, who: company_role_set(
         actor=actor, company=d.acme, subject=who, role=DEVELOPER
     ),
-    "unset": lambda d, actor, who: set_company_role(actor=actor, company=d.acme, subject=who, role=None),
-    "remove_direct_access": lambda d, actor, who: remove_direct_access(actor=actor, company=d.acme, user=who),
+    "unset": lambda d, actor, who: company_role_set(actor=actor, company=d.acme, subject=who, role=None),
+    "company_direct_access_remove": lambda d, actor, who: company_direct_access_remove(
+        actor=actor, company=d.acme, user=who
+    ),
     "full_removal": lambda d, actor, who: identities.company_user_remove(
         actor=actor, company=d.acme, user=who
     ),
@@ -283,7 +292,7 @@ def test_the_only_owner_cannot_be_removed_or_demoted(demo, owner, admin, action,
 
 def test_last_owner_after_a_project_role_change_is_unaffected(demo, owner):
     """Owner-preserving changes in the same company still work."""
-    set_company_role(actor=owner, company=demo.acme, subject=demo.user("senior"), role=MAINTAINER)
+    company_role_set(actor=owner, company=demo.acme, subject=demo.user("senior"), role=MAINTAINER)
     assert company_roles(demo.acme)["user:senior@acme.test"] == MAINTAINER
 
 
@@ -300,11 +309,11 @@ def group_owner(demo, owner):
 
 GROUP_CALLS = {
     "delete_group": lambda d, actor, g, who: identities.group_delete(actor=actor, group=g),
-    "leave_group": lambda d, actor, g, who: identities.group_remove_member(actor=actor, group=g, user=who),
+    "leave_group": lambda d, actor, g, who: identities.group_member_remove(actor=actor, group=g, user=who),
     "demote_group": lambda d, actor, g, who: identities.group_update(
         actor=actor, group=g, name=g.name, role=MAINTAINER
     ),
-    "demote_group_via_set_company_role": lambda d, actor, g, who: set_company_role(
+    "demote_group_via_set_company_role": lambda d, actor, g, who: company_role_set(
         actor=actor, company=d.acme, subject=g, role=DEVELOPER
     ),
     "full_removal": lambda d, actor, g, who: identities.company_user_remove(
@@ -332,7 +341,7 @@ def test_an_inactive_owner_does_not_count(demo, owner, make_member):
     other.save()
     before = snapshot()
     with pytest.raises(LastOwnerRefused):
-        set_company_role(actor=owner, company=demo.acme, subject=owner, role=DEVELOPER)
+        company_role_set(actor=owner, company=demo.acme, subject=owner, role=DEVELOPER)
     assert snapshot() == before
 
 
@@ -340,12 +349,12 @@ def test_with_two_owners_one_may_be_demoted_then_the_other_is_protected(demo, ow
     second = make_member(COMPANY_OWNER)
     assert owner_emails(demo.acme) == {"owner@acme.test", second.email}
 
-    set_company_role(actor=second, company=demo.acme, subject=owner, role=DEVELOPER)
+    company_role_set(actor=second, company=demo.acme, subject=owner, role=DEVELOPER)
     assert owner_emails(demo.acme) == {second.email}
 
     before = snapshot()
     with pytest.raises(LastOwnerRefused):
-        set_company_role(actor=second, company=demo.acme, subject=second, role=DEVELOPER)
+        company_role_set(actor=second, company=demo.acme, subject=second, role=DEVELOPER)
     assert snapshot() == before
 
 
@@ -361,7 +370,7 @@ def test_with_two_owners_each_removal_path_works_once(demo, owner, make_member, 
 
 def test_a_second_owner_through_a_group_lets_the_direct_owner_go(demo, owner, make_member):
     other = make_member(COMPANY_OWNER, via_group=True)
-    set_company_role(actor=other, company=demo.acme, subject=owner, role=GUEST)
+    company_role_set(actor=other, company=demo.acme, subject=owner, role=GUEST)
     assert owner_emails(demo.acme) == {other.email}
     group = Group.objects.get(memberships__user=other)
     with pytest.raises(LastOwnerRefused):
@@ -371,9 +380,9 @@ def test_a_second_owner_through_a_group_lets_the_direct_owner_go(demo, owner, ma
 def test_a_company_that_never_had_an_owner_is_not_blocked(demo, admin):
     initech = Company.objects.create(slug="initech", name="Initech")
     peter = User.objects.create_user("peter@initech.test", "x")
-    set_company_role(actor=admin, company=initech, subject=peter, role=DEVELOPER)
-    set_company_role(actor=admin, company=initech, subject=peter, role=GUEST)
-    assert remove_direct_access(actor=admin, company=initech, user=peter) == 1
+    company_role_set(actor=admin, company=initech, subject=peter, role=DEVELOPER)
+    company_role_set(actor=admin, company=initech, subject=peter, role=GUEST)
+    assert company_direct_access_remove(actor=admin, company=initech, user=peter) == 1
     assert not RoleBinding.objects.filter(company=initech).exists()
 
 
@@ -418,7 +427,7 @@ def test_two_owners_demoting_at_once_leave_one_owner(demo, make_member, scenario
                 # Both transactions are open and have both seen two owners before either changes anything.
                 assert company_owners(company).count() == 2
                 barrier.wait()
-                set_company_role(actor=actor, company=company, subject=targets[name], role=DEVELOPER)
+                company_role_set(actor=actor, company=company, subject=targets[name], role=DEVELOPER)
                 # Hold the winner's transaction open a moment so the loser is surely waiting on the lock.
                 time.sleep(0.3)
             outcomes[name] = "ok"

@@ -17,7 +17,7 @@ from iam_portal.access.catalogue import (
 )
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
-from iam_portal.access.services import ActionRefused, EscalationRefused, check_grantable, set_project_roles
+from iam_portal.access.services import ActionRefused, EscalationRefused, check_grantable, project_roles_set
 from iam_portal.identities.models import Group, ServiceAccount
 from tests.conftest import HX
 
@@ -204,11 +204,11 @@ def test_service_refuses_escalation_and_wrong_levels(demo):
     pm, junior = demo.user("pm"), demo.user("junior1")
     before = roles_on_webshop(demo, user=junior)
     with pytest.raises(ActionRefused):
-        set_project_roles(
+        project_roles_set(
             actor=pm, project=demo.webshop, subject=junior, project_role=COMPANY_OWNER, environment_roles={}
         )
     with pytest.raises(ActionRefused):
-        set_project_roles(
+        project_roles_set(
             actor=pm,
             project=demo.webshop,
             subject=junior,
