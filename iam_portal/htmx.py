@@ -1,4 +1,9 @@
-"""The few htmx helpers every view shares."""
+"""The few htmx helpers every view shares: which template to render, and how a success answers.
+
+Event names live here once. A successful form answers htmx with 204 and `HX-Trigger` (the tables reload
+on `identitiesChanged`, the dialog closes on `closeDialog`, `showMessage` shows the message); without
+JavaScript it answers with a message and a redirect (POST → redirect → GET).
+"""
 
 import json
 
@@ -6,23 +11,34 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
 
-
-def htmx_done(message: str, *events: str, level: str = "success") -> HttpResponse:
-    """204 for a successful htmx form: close the dialog, tell the page what changed, show a message."""
-    triggers: dict = dict.fromkeys(events)
-    triggers["closeDialog"] = None
-    triggers["showMessage"] = {"level": level, "text": message}
-    response = HttpResponse(status=204)
-    response["HX-Trigger"] = json.dumps(triggers)
-    return response
+IDENTITIES_CHANGED = "identitiesChanged"
+CLOSE_DIALOG = "closeDialog"
+SHOW_MESSAGE = "showMessage"
 
 
-def done(request, message: str, *events: str, redirect_to: str, level: str = "success") -> HttpResponse:
-    """Success of a form POST: 204 + events for htmx, or message + redirect (POST → redirect → GET)."""
+def triggers(message: str, *events: str, level: str = "success") -> str:
+    """The `HX-Trigger` header value: the events, then the message to show."""
+    payload: dict = dict.fromkeys(events)
+    payload[SHOW_MESSAGE] = {"level": level, "text": message}
+    return json.dumps(payload)
+
+
+def done(request, message: str, *, redirect_to: str, level: str = "success") -> HttpResponse:
+    """Success of a form POST that changed identities: 204 + events for htmx, or message + redirect."""
     if request.htmx:
-        return htmx_done(message, *events, level=level)
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = triggers(message, IDENTITIES_CHANGED, CLOSE_DIALOG, level=level)
+        return response
     getattr(messages, level)(request, message)
     return redirect(redirect_to)
+
+
+def announce(request, response: HttpResponse, message: str) -> HttpResponse:
+    """A success that shows its own result in the dialog (a new client secret, shown once): the tables
+    reload and the message shows, but the dialog stays open."""
+    if request.htmx:
+        response["HX-Trigger"] = triggers(message, IDENTITIES_CHANGED)
+    return response
 
 
 def partial(request, template: str, name: str = "dialog") -> str:

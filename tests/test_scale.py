@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from iam_portal import benchmarking as bm
 from iam_portal.access.catalogue import COMPANY_OWNER, ROLES_BY_LEVEL, Level
 from iam_portal.access.models import RoleBinding
-from iam_portal.access.selectors import company_users
+from iam_portal.access.subjects import company_users
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
 

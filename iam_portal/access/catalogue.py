@@ -6,13 +6,8 @@ state of Mia-Platform Console's permission tables (see README "Roles and permiss
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class Level(StrEnum):
-    COMPANY = "company"
-    PROJECT = "project"
-    ENVIRONMENT = "environment"
+from iam_portal.orgs.models import Level
 
 
 @dataclass(frozen=True)
@@ -322,8 +317,6 @@ ROOT_PERMISSIONS: dict[str, str] = {
 PERMISSION_BY_KEY: dict[str, Permission] = {permission.key: permission for permission in PERMISSIONS}
 ALL_KEYS: frozenset[str] = frozenset(PERMISSION_BY_KEY) | frozenset(ROOT_PERMISSIONS)
 
-_LEVEL_ORDER = (Level.COMPANY, Level.PROJECT, Level.ENVIRONMENT)
-
 
 def keys_for(role_id: str, level: Level | str) -> frozenset[str]:
     """The keys a role grants when it is bound at `level` (empty when it cannot be bound there)."""
@@ -336,7 +329,7 @@ def keys_for(role_id: str, level: Level | str) -> frozenset[str]:
 _KEYS_BY_ROLE_AND_LEVEL: dict[tuple[str, Level], frozenset[str]] = {
     (role_id, level): frozenset(p.key for p in PERMISSIONS if p.level == level and role_id in p.roles)
     for role_id in ROLE_IDS
-    for level in _LEVEL_ORDER
+    for level in Level
 }
 
 

@@ -1,7 +1,12 @@
+"""Forms for roles: the company role, and the project role with one select per environment."""
+
 from django import forms
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
+from iam_portal.orgs.models import Environment
+
+ENV_PREFIX = "env_"
 
 
 def role_field(level: Level, *, label: str = "Role", required: bool = True, empty_label: str = "No role"):
@@ -13,3 +18,66 @@ def role_field(level: Level, *, label: str = "Role", required: bool = True, empt
 
 class CompanyRoleForm(forms.Form):
     role = role_field(Level.COMPANY, label="Company role")
+
+
+class ProjectRolesForm(forms.Form):
+    """One select for the project role and one per environment of the project ("" means no role).
+
+    Environment fields are named `env_<pk>`; a posted `env_…` that is not an environment of this project is
+    an error, so nothing is changed when ids from elsewhere are sent. Forms that add an identity from a
+    project (`identities.forms`) extend this one with the identity's own fields."""
+
+    def __init__(self, *args, environments: list[Environment], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environments = list(environments)
+        self.fields["project_role"] = role_field(
+            Level.PROJECT, label="Project role", required=False, empty_label="No project role"
+        )
+        for environment in self.environments:
+            self.fields[self.env_field(environment)] = role_field(
+                Level.ENVIRONMENT, label=environment.name, required=False, empty_label="No role"
+            )
+            self.fields[self.env_field(environment)].environment = environment
+
+    @staticmethod
+    def env_field(environment: Environment) -> str:
+        return f"{ENV_PREFIX}{environment.pk}"
+
+    @classmethod
+    def initial_for(cls, own_roles: dict, environments: list[Environment]) -> dict:
+        """Initial values from `selectors.project_own_roles` ({"project": role, env pk: role})."""
+        initial = {"project_role": own_roles.get("project") or ""}
+        initial |= {cls.env_field(env): own_roles.get(env.pk) or "" for env in environments}
+        return initial
+
+    @property
+    def environment_fields(self) -> list:
+        return [self[self.env_field(environment)] for environment in self.environments]
+
+    @property
+    def project_fields(self) -> list:
+        return [self["project_role"]]
+
+    @property
+    def identity_fields(self) -> list:
+        """The fields that describe the new identity (none when editing roles)."""
+        roles = {"project_role", *(self.env_field(e) for e in self.environments)}
+        return [self[name] for name in self.fields if name not in roles]
+
+    def clean(self):
+        cleaned = super().clean()
+        known = {self.env_field(environment) for environment in self.environments}
+        if self.data and any(key.startswith(ENV_PREFIX) and key not in known for key in self.data):
+            raise forms.ValidationError(
+                "Some of the environments sent are not part of this project. Reload the page and try again."
+            )
+        return cleaned
+
+    def project_role(self) -> str | None:
+        return self.cleaned_data.get("project_role") or None
+
+    def environment_roles(self) -> dict[Environment, str | None]:
+        return {
+            environment: self.cleaned_data.get(self.env_field(environment)) or None
+            for environment in self.environments
+        }

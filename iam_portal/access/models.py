@@ -1,11 +1,14 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from iam_portal.access import catalogue
 from iam_portal.access.catalogue import ROLE_CHOICES, ROLES_BY_LEVEL, Level, role_label
 
 _SUBJECTS = ("user", "group", "service_account")
-_RESOURCES = ("company", "project", "environment")
+_RESOURCES = tuple(level.value for level in Level)
 
 
 def _exactly_one(fields: tuple[str, ...]) -> Q:
@@ -106,3 +109,40 @@ class RoleBinding(models.Model):
         if self.project_id:
             return Level.PROJECT
         return Level.ENVIRONMENT
+
+
+@dataclass(frozen=True)
+class BindingProblem:
+    """Why a binding may not exist: `field` is "role", "subject" or "resource", for forms to place it."""
+
+    field: str
+    message: str
+
+
+def binding_problem(*, subject, resource, role: str | None) -> BindingProblem | None:
+    """Is this binding valid, and if not why: the one statement of the rules that services, the admin and the
+    forms check before writing. The database constraints above stay as the last line of defence."""
+    level = resource.level
+    if role and not catalogue.is_role_valid_for(role, level):
+        allowed = ", ".join(catalogue.role_label(r) for r in ROLES_BY_LEVEL[level])
+        article = "an" if level == Level.ENVIRONMENT else "a"
+        return BindingProblem(
+            "role",
+            f"{catalogue.role_label(role) or role!r} cannot be bound on {article} {level}; "
+            f"{level} roles are: {allowed}.",
+        )
+    owner_company_id = getattr(subject, "company_id", resource.company_id)
+    if owner_company_id is None:
+        return BindingProblem(
+            "subject",
+            "A root service account holds Console root permissions, not roles; "
+            "give roles to company service accounts only.",
+        )
+    if owner_company_id != resource.company_id:
+        kind = "group" if subject._meta.model_name == "group" else "service account"
+        return BindingProblem(
+            "resource",
+            f"This {kind} belongs to another company; "
+            "bind it only on its own company, or on that company's projects and environments.",
+        )
+    return None

@@ -1,129 +1,170 @@
-"""Reads for the IAM tables: every identity of a company with its company role, paged by keyset.
+"""Reads of role bindings and of the IAM tables (company and project).
 
 Each table page costs a fixed number of queries whatever the number of rows: one limited query per
-identity kind shown, and one count per kind.
+identity kind shown (merged by keyset, see `iam_portal.pagination`), the counts, and for Project IAM one
+query for the roles of the page's subjects on the project and its environments.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.db.models import (
     BooleanField,
-    Case,
     CharField,
+    Exists,
     ExpressionWrapper,
-    F,
-    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce, Lower, NullIf
 
 from iam_portal.access import catalogue
+from iam_portal.access.catalogue import COMPANY_OWNER, Level
 from iam_portal.access.models import RoleBinding
+from iam_portal.access.resolver import Grant, subject_q
+from iam_portal.access.subjects import (
+    GROUP,
+    KIND_BY_ORDER,
+    KIND_LABELS,
+    KINDS,
+    SERVICE_ACCOUNT,
+    USER,
+    Resource,
+    Subject,
+    binding_lookup,
+    company_user_count,
+    company_users,
+    kind_of,
+    search_q,
+    with_company_role,
+)
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
-from iam_portal.orgs.models import Company
+from iam_portal.orgs.models import Company, Environment, Project
 from iam_portal.pagination import Page, paginate, sort_key
 
-USER, GROUP, SERVICE_ACCOUNT = "user", "group", "service-account"
-KINDS = {USER: "User", GROUP: "Group", SERVICE_ACCOUNT: "Service account"}
-_KIND_ORDER = {USER: 0, GROUP: 1, SERVICE_ACCOUNT: 2}
 SORTS = {
     "name": ["sort_name", "kind_order", "pk"],
     "-name": ["-sort_name", "-kind_order", "-pk"],
     "role": ["-role_rank", "sort_name", "kind_order", "pk"],
     "-role": ["role_rank", "-sort_name", "-kind_order", "-pk"],
 }
+PROJECT_SORTS = {"name": SORTS["name"], "-name": SORTS["-name"]}
+_PROJECT_VIEW_ROLES = catalogue.roles_granting("console.company.project.view")
 
 
-def role_rank_expression(field: str) -> Case:
-    return Case(
-        *[When(**{field: role.id}, then=Value(role.rank)) for role in catalogue.ROLES.values()],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
+# -- bindings -------------------------------------------------------------------------------------
 
 
-def with_company_role(qs: QuerySet, company: Company) -> QuerySet:
-    """The direct company role as a LEFT JOIN on the one binding per (subject, company)."""
-    return qs.annotate(
-        company_binding=FilteredRelation("role_bindings", condition=Q(role_bindings__company=company)),
-        company_role=F("company_binding__role"),
-    )
-
-
-def company_users(company: Company) -> QuerySet[User]:
-    """Users with access to the company: a direct company role, or membership of one of its groups.
-
-    The membership test is a scalar subquery on purpose: it is probed only for the rows an index walk
-    visits, where EXISTS would make PostgreSQL hash every membership of the company on each request.
-    """
-    first_membership = GroupMembership.objects.filter(user_id=OuterRef("pk"), group__company=company).values(
-        "pk"
-    )[:1]
+def binding_role(subject: Subject, resource: Resource) -> str | None:
+    """The subject's own role on exactly this resource (not inherited), or None."""
     return (
-        with_company_role(User.objects.all(), company)
-        .annotate(company_membership=Subquery(first_membership))
-        .filter(Q(company_role__isnull=False) | Q(company_membership__isnull=False))
+        RoleBinding.objects.filter(**binding_lookup(subject, resource)).values_list("role", flat=True).first()
     )
 
 
-def _annotate(qs: QuerySet, kind: str, name_expression) -> QuerySet:
-    return qs.annotate(
-        sort_name=sort_key(Lower(name_expression)),
-        kind_order=Value(_KIND_ORDER[kind], output_field=IntegerField()),
-        role_rank=role_rank_expression("company_role"),
+def bindings_of(subject: Subject) -> list[RoleBinding]:
+    """Every role the subject holds, with its resource loaded: company first, then projects, environments."""
+    bindings = RoleBinding.objects.filter(**{kind_of(subject).field: subject}).select_related(
+        "company", "project__company", "environment__project__company"
     )
+    return sorted(bindings, key=lambda b: (list(Level).index(b.level), b.resource.path))
+
+
+def company_bindings(subject: Subject, company: Company) -> QuerySet[RoleBinding]:
+    """Every binding of the subject on the company, its projects and their environments."""
+    return RoleBinding.objects.filter(**{kind_of(subject).field: subject}).filter(
+        Q(company=company) | Q(project__company=company) | Q(environment__project__company=company)
+    )
+
+
+def company_bindings_listed(subject: Subject, company: Company) -> list[RoleBinding]:
+    """The same, loaded for a "what this removes" list."""
+    return list(
+        company_bindings(subject, company).select_related(
+            "company", "project__company", "environment__project__company"
+        )
+    )
+
+
+def company_owners(company: Company) -> QuerySet[User]:
+    """Active users who are effectively Company Owner: directly, or through one of the company's groups."""
+    owner_groups = RoleBinding.objects.filter(
+        company=company, role=COMPANY_OWNER, group_id=OuterRef("group_id")
+    )
+    return User.objects.filter(is_active=True).filter(
+        Exists(RoleBinding.objects.filter(company=company, role=COMPANY_OWNER, user_id=OuterRef("pk")))
+        | Exists(GroupMembership.objects.filter(user_id=OuterRef("pk")).filter(Exists(owner_groups)))
+    )
+
+
+def user_groups_in(company: Company, user: User) -> list[Group]:
+    return list(Group.objects.filter(company=company, memberships__user=user).order_by("name"))
+
+
+def user_in_company_groups(company: Company, user: User) -> bool:
+    return GroupMembership.objects.filter(user=user, group__company=company).exists()
+
+
+# -- the identity tables --------------------------------------------------------------------------
 
 
 def identity_querysets(company: Company, *, kind: str | None = None, search: str = "") -> dict[str, QuerySet]:
-    """One queryset per identity kind, annotated for sorting and with the direct company role."""
-    search = search.strip()
-    result: dict[str, QuerySet] = {}
-    if kind in (None, USER):
-        users = company_users(company).annotate(
-            display=Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField()),
-            in_groups=ExpressionWrapper(Q(company_membership__isnull=False), output_field=BooleanField()),
+    """One queryset per identity kind shown, annotated for the merged keyset sort (`sort_name`, `kind_order`,
+    `role_rank`), with the direct company role and a `display` name."""
+    user_display = Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())
+    querysets = {
+        USER: (
+            company_users(company).annotate(
+                display=user_display,
+                in_groups=ExpressionWrapper(Q(company_membership__isnull=False), output_field=BooleanField()),
+            ),
+            "display",
+        ),
+        GROUP: (with_company_role(Group.objects.filter(company=company), company), "name"),
+        SERVICE_ACCOUNT: (with_company_role(ServiceAccount.objects.filter(company=company), company), "name"),
+    }
+    result = {}
+    for kind_id, (queryset, name) in querysets.items():
+        if kind not in (None, kind_id):
+            continue
+        if name != "display":
+            queryset = queryset.annotate(display=Coalesce(name, Value("")))
+        if search.strip():
+            queryset = queryset.filter(search_q(kind_id, search))
+        result[kind_id] = queryset.annotate(
+            sort_name=sort_key(Lower(name)),
+            kind_order=Value(KINDS[kind_id].order, output_field=IntegerField()),
         )
-        if search:
-            users = users.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
-        result[USER] = _annotate(users, USER, "display")
-    if kind in (None, GROUP):
-        groups = with_company_role(Group.objects.filter(company=company), company).annotate(
-            display=Coalesce("name", Value("")),
-        )
-        if search:
-            groups = groups.filter(name__icontains=search)
-        result[GROUP] = _annotate(groups, GROUP, "name")
-    if kind in (None, SERVICE_ACCOUNT):
-        accounts = with_company_role(ServiceAccount.objects.filter(company=company), company).annotate(
-            display=Coalesce("name", Value("")),
-        )
-        if search:
-            accounts = accounts.filter(Q(name__icontains=search) | Q(client_id__icontains=search))
-        result[SERVICE_ACCOUNT] = _annotate(accounts, SERVICE_ACCOUNT, "name")
     return result
 
 
 @dataclass
 class IdentityRow:
+    """One row of the company IAM table."""
+
     kind: str
     obj: User | Group | ServiceAccount
     company_role: str | None
 
     @property
     def kind_label(self) -> str:
-        return KINDS[self.kind]
+        return KIND_LABELS[self.kind]
 
     @property
     def role_label(self) -> str:
         return catalogue.role_label(self.company_role)
+
+
+def _identity_page(company: Company, *, kind, search, sort, sorts, after, before, size) -> Page:
+    querysets = identity_querysets(company, kind=kind, search=search)
+    return paginate(
+        list(querysets.values()), sorts.get(sort, sorts["name"]), after=after, before=before, size=size
+    )
 
 
 def company_identity_page(
@@ -136,39 +177,223 @@ def company_identity_page(
     before: str | None = None,
     size: int = 50,
 ) -> Page:
-    querysets = identity_querysets(company, kind=kind, search=search)
-    page = paginate(
-        list(querysets.values()), SORTS.get(sort, SORTS["name"]), after=after, before=before, size=size
+    page = _identity_page(
+        company, kind=kind, search=search, sort=sort, sorts=SORTS, after=after, before=before, size=size
     )
-    kinds = {0: USER, 1: GROUP, 2: SERVICE_ACCOUNT}
-    page.rows = [IdentityRow(kinds[row.kind_order], row, row.company_role) for row in page.rows]
+    page.rows = [IdentityRow(KIND_BY_ORDER[row.kind_order], row, row.company_role) for row in page.rows]
     return page
 
 
-def company_user_count(company: Company, *, search: str = "") -> int:
-    """How many users have access, counted from the company's side (its bindings and its groups' members),
-    so the cost follows the company's size rather than the number of accounts in the Console."""
-    direct = RoleBinding.objects.filter(company=company, user__isnull=False).values("user_id")
-    via_groups = GroupMembership.objects.filter(group__company=company).values("user_id")
-    users = User.objects.filter(Q(pk__in=direct) | Q(pk__in=via_groups))
-    search = search.strip()
-    if search:
-        users = users.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
-    return users.count()
-
-
-def identity_counts(company: Company, *, search: str = "") -> dict[str, int]:
-    """How many users, groups and service accounts match, and in all."""
-    search = search.strip()
-    groups = Group.objects.filter(company=company)
-    accounts = ServiceAccount.objects.filter(company=company)
-    if search:
-        groups = groups.filter(name__icontains=search)
-        accounts = accounts.filter(Q(name__icontains=search) | Q(client_id__icontains=search))
+def identity_counts(company: Company, *, kind: str | None = None, search: str = "") -> dict[str, int]:
+    """How many users, groups and service accounts match, and in all (the total follows the type filter)."""
     counts = {
         "users": company_user_count(company, search=search),
-        "groups": groups.count(),
-        "service_accounts": accounts.count(),
+        "groups": Group.objects.filter(company=company).filter(search_q(GROUP, search)).count(),
+        "service_accounts": ServiceAccount.objects.filter(company=company)
+        .filter(search_q(SERVICE_ACCOUNT, search))
+        .count(),
     }
-    counts["total"] = sum(counts.values())
+    by_kind = {USER: "users", GROUP: "groups", SERVICE_ACCOUNT: "service_accounts"}
+    counts["total"] = counts[by_kind[kind]] if kind in by_kind else sum(counts.values())
     return counts
+
+
+# -- the project IAM table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InheritedRole:
+    """A role that reaches the identity from elsewhere: its company role, or a role of one of its groups."""
+
+    role: str
+    group_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return catalogue.role_label(self.role)
+
+    @property
+    def source(self) -> str:
+        return f"via {self.group_name}" if self.group_name else "company"
+
+
+@dataclass
+class EnvironmentCell:
+    environment: Environment
+    role: str | None = None
+    via_groups: list[InheritedRole] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return catalogue.role_label(self.role)
+
+
+@dataclass
+class ProjectIdentityRow:
+    kind: str
+    obj: User | Group | ServiceAccount
+    company_role: str | None
+    group_company_roles: list[InheritedRole] = field(default_factory=list)
+    project_role: str | None = None
+    project_via_groups: list[InheritedRole] = field(default_factory=list)
+    environments: list[EnvironmentCell] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def company_role_label(self) -> str:
+        return catalogue.role_label(self.company_role)
+
+    @property
+    def project_role_label(self) -> str:
+        return catalogue.role_label(self.project_role)
+
+    @property
+    def has_access(self) -> bool:
+        """Whether any role reaches the project: a company role that shows every project, or any project
+        or environment role (own or through a group)."""
+        company_roles = {self.company_role, *(r.role for r in self.group_company_roles)}
+        if company_roles & _PROJECT_VIEW_ROLES:
+            return True
+        if self.project_role or self.project_via_groups:
+            return True
+        return any(cell.role or cell.via_groups for cell in self.environments)
+
+
+def project_environments(project: Project) -> list[Environment]:
+    return list(
+        Environment.objects.filter(project=project)
+        .select_related("project__company")
+        .order_by("position", "env_id")
+    )
+
+
+def project_identity_page(
+    project: Project,
+    environments: list[Environment],
+    *,
+    kind: str | None = None,
+    search: str = "",
+    sort: str = "name",
+    after: str | None = None,
+    before: str | None = None,
+    size: int = 50,
+) -> Page:
+    """One page of the company's identities, each with its roles on the project and on `environments`."""
+    page = _identity_page(
+        project.company,
+        kind=kind,
+        search=search,
+        sort=sort,
+        sorts=PROJECT_SORTS,
+        after=after,
+        before=before,
+        size=size,
+    )
+    rows = [ProjectIdentityRow(KIND_BY_ORDER[row.kind_order], row, row.company_role) for row in page.rows]
+    _attach_project_roles(project, environments, rows)
+    page.rows = rows
+    return page
+
+
+def _attach_project_roles(
+    project: Project, environments: list[Environment], rows: list[ProjectIdentityRow]
+) -> None:
+    if not rows:
+        return
+    ids: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        ids[row.kind].add(row.obj.pk)
+
+    # The company groups of the page's users: their roles flow to the users.
+    groups_of_user: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    if ids[USER]:
+        for user_id, group_id, group_name in GroupMembership.objects.filter(
+            user_id__in=ids[USER], group__company_id=project.company_id
+        ).values_list("user_id", "group_id", "group__name"):
+            groups_of_user[user_id].append((group_id, group_name))
+    member_groups = {group_id for memberships in groups_of_user.values() for group_id, _ in memberships}
+
+    subjects = Q(pk__in=[])
+    for kind, pks in ids.items():
+        subjects |= Q(**{f"{KINDS[kind].field}_id__in": pks})
+    if member_groups:
+        subjects |= Q(group_id__in=member_groups)
+    here = Q(project_id=project.pk) | Q(environment__project_id=project.pk)
+    bindings = RoleBinding.objects.filter(subjects).filter(
+        here | Q(company_id=project.company_id, group_id__in=member_groups)
+    )
+
+    # (subject kind, pk) → {"company": role, "project": role, env pk: role}
+    held: dict[tuple[str, int], dict] = defaultdict(dict)
+    for role, user_id, group_id, account_id, company_id, project_id, environment_id in bindings.values_list(
+        "role", "user_id", "group_id", "service_account_id", "company_id", "project_id", "environment_id"
+    ).order_by():
+        subject = (
+            (USER, user_id) if user_id else (GROUP, group_id) if group_id else (SERVICE_ACCOUNT, account_id)
+        )
+        resource = "company" if company_id else "project" if project_id else environment_id
+        held[subject][resource] = role
+
+    for row in rows:
+        own = held.get((row.kind, row.obj.pk), {})
+        row.project_role = own.get("project")
+        row.environments = [EnvironmentCell(env, own.get(env.pk)) for env in environments]
+        if row.kind != USER:
+            continue
+        for group_id, group_name in sorted(groups_of_user.get(row.obj.pk, []), key=lambda g: g[1].lower()):
+            group_roles = held.get((GROUP, group_id), {})
+            if group_roles.get("company"):
+                row.group_company_roles.append(InheritedRole(group_roles["company"], group_name))
+            if group_roles.get("project"):
+                row.project_via_groups.append(InheritedRole(group_roles["project"], group_name))
+            for cell in row.environments:
+                if group_roles.get(cell.environment.pk):
+                    cell.via_groups.append(InheritedRole(group_roles[cell.environment.pk], group_name))
+
+
+def project_own_roles(subject: Subject, project: Project) -> dict:
+    """The subject's own roles here: {"project": role, env pk: role}."""
+    roles = {}
+    for role, project_id, environment_id in (
+        RoleBinding.objects.filter(**{kind_of(subject).field: subject})
+        .filter(Q(project_id=project.pk) | Q(environment__project_id=project.pk))
+        .values_list("role", "project_id", "environment_id")
+    ):
+        roles["project" if project_id else environment_id] = role
+    return roles
+
+
+def inherited_capabilities(grants: tuple[Grant, ...]) -> list[str]:
+    """What the company-level roles among `grants` allow on the project and its environments, in words."""
+    keys: set[str] = set()
+    for grant in grants:
+        if grant.level == Level.COMPANY:
+            keys |= catalogue.keys_for(grant.role, Level.COMPANY)
+    phrases: dict[tuple[str, ...], str] = {}
+    for capability in catalogue.CAPABILITIES.values():
+        if capability.target in (Level.PROJECT, Level.ENVIRONMENT) and keys & set(capability.company_keys):
+            phrases.setdefault(capability.company_keys, capability.label[0].lower() + capability.label[1:])
+    return list(phrases.values())
+
+
+def my_environment_roles(access, project: Project, environments: list) -> dict[int, str | None]:
+    """The viewer's highest role on each environment, from the project grants and one query for the
+    environment bindings."""
+    environments = list(environments)
+    if access.is_superuser:
+        return {env.pk: catalogue.COMPANY_OWNER for env in environments}
+    base = access.role_on(project)
+    result = dict.fromkeys((env.pk for env in environments), base)
+    if access.identity is None or not environments:
+        return result
+    for environment_id, role in RoleBinding.objects.filter(
+        subject_q(access.identity), environment__project_id=project.pk
+    ).values_list("environment_id", "role"):
+        if environment_id in result and catalogue.role_rank(role) > catalogue.role_rank(
+            result[environment_id]
+        ):
+            result[environment_id] = role
+    return result

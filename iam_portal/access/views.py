@@ -1,29 +1,33 @@
-"""Company IAM: every identity of the company with its company role; edit the role, remove access."""
+"""The IAM pages: every identity of a company with its company role (edit it, remove direct access), and
+Project IAM (project and per-environment roles).
+
+Adding users and service accounts, from the company or from a project, is an identities action
+(`iam_portal.identities.views`).
+"""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from iam_portal.access import catalogue, selectors
-from iam_portal.access.forms import CompanyRoleForm
-from iam_portal.access.models import RoleBinding
+from iam_portal.access.catalogue import Level
+from iam_portal.access.forms import CompanyRoleForm, ProjectRolesForm
+from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import (
     ActionRefused,
-    company_bindings_of,
     company_direct_access_remove,
     company_role_set,
+    project_roles_set,
 )
-from iam_portal.access.shortcuts import company_for
+from iam_portal.access.shortcuts import company_for, project_for
+from iam_portal.access.subjects import KIND_LABELS, SERVICE_ACCOUNT, USER, company_subject, subject_name
 from iam_portal.htmx import done, partial
-from iam_portal.identities.models import Group, GroupMembership, ServiceAccount
-from iam_portal.identities.services import service_account_delete
+from iam_portal.identities import views as identity_views
 from iam_portal.pagination import table_state
-
-IDENTITIES_CHANGED = "identitiesChanged"
 
 
 @require_GET
@@ -31,66 +35,49 @@ IDENTITIES_CHANGED = "identitiesChanged"
 @vary_on_headers("HX-Request")
 def company_iam(request, company):
     company = company_for(request, company, manage=True, section="iam")
-    params = table_state(request, selectors.SORTS, selectors.KINDS)
+    params = table_state(request, selectors.SORTS, KIND_LABELS)
     page = selectors.company_identity_page(company, **params, size=settings.PAGE_SIZE)
-    counts = selectors.identity_counts(company, search=params["search"])
+    counts = selectors.identity_counts(company, kind=params["kind"], search=params["search"])
     context = {
         "company": company,
         "page": page,
         "counts": counts,
         "total": counts["total"],
         "params": params,
-        "kinds": selectors.KINDS,
+        "kinds": KIND_LABELS,
     }
     return render(request, partial(request, "access/company_iam.html", "table"), context)
-
-
-def _subject(company, kind: str, pk: int):
-    if kind == selectors.USER:
-        return get_object_or_404(selectors.company_users(company), pk=pk)
-    if kind == selectors.GROUP:
-        return get_object_or_404(Group, company=company, pk=pk)
-    if kind == selectors.SERVICE_ACCOUNT:
-        return get_object_or_404(ServiceAccount, company=company, pk=pk)
-    raise PermissionDenied
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def company_role_edit(request, company, kind, pk):
     company = company_for(request, company, manage=True, section="iam")
-    subject = _subject(company, kind, pk)
-    current = RoleBinding.objects.filter(company=company, **{_field(kind): subject}).values_list(
-        "role", flat=True
-    )
-    current = current.first()
+    subject = company_subject(company, kind, pk)
+    current = selectors.binding_role(subject, company)
     form = CompanyRoleForm(request.POST or None, initial={"role": current})
     if request.method == "POST" and form.is_valid():
+        role = form.cleaned_data["role"]
         try:
-            company_role_set(
-                actor=request.user, company=company, subject=subject, role=form.cleaned_data["role"]
-            )
+            company_role_set(actor=request.user, company=company, subject=subject, role=role)
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            label = catalogue.role_label(form.cleaned_data["role"])
             return done(
                 request,
-                f"{_name(subject)} is now {label} of {company}.",
-                IDENTITIES_CHANGED,
+                f"{subject_name(subject)} is now {catalogue.role_label(role)} of {company}.",
                 redirect_to=reverse("company_iam", args=[company.slug]),
             )
     context = {
         "company": company,
         "subject": subject,
-        "subject_name": _name(subject),
+        "subject_name": subject_name(subject),
         "kind": kind,
-        "kind_label": selectors.KINDS[kind],
+        "kind_label": KIND_LABELS[kind],
         "current_role": catalogue.role_label(current),
         "current_role_id": current,
         "form": form,
-        "in_groups": kind == selectors.USER
-        and GroupMembership.objects.filter(user=subject, group__company=company).exists(),
+        "in_groups": kind == USER and selectors.user_in_company_groups(company, subject),
     }
     return render(request, partial(request, "access/company_role_edit.html"), context)
 
@@ -99,51 +86,101 @@ def company_role_edit(request, company, kind, pk):
 @login_required
 def company_identity_remove(request, company, kind, pk):
     """Users: remove direct access (their own roles everywhere in the company; groups stay).
-    Service accounts: delete permanently."""
+    Service accounts: the one service-account deletion, returning to this table."""
+    if kind == SERVICE_ACCOUNT:
+        return identity_views.service_account_delete(request, company, pk, back="company_iam")
     company = company_for(request, company, manage=True, section="iam")
-    if kind not in (selectors.USER, selectors.SERVICE_ACCOUNT):
+    if kind != USER:
         raise PermissionDenied("Groups are deleted from their own page.")
-    subject = _subject(company, kind, pk)
+    user = company_subject(company, kind, pk)
     error = None
     if request.method == "POST":
         try:
-            if kind == selectors.USER:
-                company_direct_access_remove(actor=request.user, company=company, user=subject)
-                message = f"{_name(subject)} no longer has direct access to {company}."
-            else:
-                service_account_delete(actor=request.user, account=subject)
-                message = f"Service account {subject.name} was deleted."
+            company_direct_access_remove(actor=request.user, company=company, user=user)
         except ActionRefused as refused:
             error = str(refused)
         else:
             return done(
-                request, message, IDENTITIES_CHANGED, redirect_to=reverse("company_iam", args=[company.slug])
+                request,
+                f"{subject_name(user)} no longer has direct access to {company}.",
+                redirect_to=reverse("company_iam", args=[company.slug]),
             )
     context = {
         "company": company,
-        "subject": subject,
-        "subject_name": _name(subject),
+        "subject": user,
+        "subject_name": subject_name(user),
         "kind": kind,
         "error": error,
-        "bindings": _bindings_in_company(subject, kind, company),
-        "groups": list(Group.objects.filter(company=company, memberships__user=subject))
-        if kind == selectors.USER
-        else [],
+        "bindings": selectors.company_bindings_listed(user, company),
+        "groups": selectors.user_groups_in(company, user),
     }
     return render(request, partial(request, "access/company_identity_remove.html"), context)
 
 
-def _field(kind: str) -> str:
-    return {selectors.USER: "user", selectors.GROUP: "group", selectors.SERVICE_ACCOUNT: "service_account"}[
-        kind
-    ]
+# -- Project IAM ----------------------------------------------------------------------------------
 
 
-def _name(subject) -> str:
-    return getattr(subject, "display_name", None) or subject.name
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def project_iam(request, company, project):
+    project = project_for(request, company, project)
+    access = request.access
+    params = table_state(request, selectors.PROJECT_SORTS, KIND_LABELS)
+    environments = list(access.visible_environments(project).order_by("position", "env_id"))
+    page = selectors.project_identity_page(project, environments, size=settings.PAGE_SIZE, **params)
+    context = {
+        "company": project.company,
+        "project": project,
+        "environments": environments,
+        "page": page,
+        "counts": selectors.identity_counts(project.company, kind=params["kind"], search=params["search"]),
+        "params": params,
+        "kinds": KIND_LABELS,
+        "can_edit": access.can("project.identities.manage", project),
+        "can_add": access.can("company.identities.manage", project.company),
+    }
+    return render(request, partial(request, "access/project_iam.html", "table"), context)
 
 
-def _bindings_in_company(subject, kind, company):
-    return list(
-        company_bindings_of(subject, company).select_related("company", "project", "environment__project")
+@require_http_methods(["GET", "POST"])
+@login_required
+def project_role_edit(request, company, project, kind, pk):
+    project = project_for(request, company, project, manage=True)
+    subject = company_subject(project.company, kind, pk)
+    environments = selectors.project_environments(project)
+    form = ProjectRolesForm(
+        request.POST or None,
+        initial=ProjectRolesForm.initial_for(selectors.project_own_roles(subject, project), environments),
+        environments=environments,
     )
+    if request.method == "POST" and form.is_valid():
+        try:
+            project_roles_set(
+                actor=request.user,
+                project=project,
+                subject=subject,
+                project_role=form.project_role(),
+                environment_roles=form.environment_roles(),
+            )
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            return done(
+                request,
+                f"The roles of {subject_name(subject)} on {project} were saved.",
+                redirect_to=reverse("project_iam", args=[project.company.slug, project.slug]),
+            )
+    grants = AccessResolver(subject).grants(project)
+    context = {
+        "company": project.company,
+        "project": project,
+        "subject": subject,
+        "subject_name": subject_name(subject),
+        "kind": kind,
+        "kind_label": KIND_LABELS[kind],
+        "form": form,
+        "inherited": [g for g in grants if g.level == Level.COMPANY or g.group_name is not None],
+        "inherited_capabilities": selectors.inherited_capabilities(grants),
+    }
+    return render(request, partial(request, "access/project_role_edit.html"), context)

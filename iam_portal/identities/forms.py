@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from iam_portal.access.catalogue import Level
-from iam_portal.access.forms import role_field
+from iam_portal.access.forms import ProjectRolesForm, role_field
 from iam_portal.identities.keys import parse_public_key
 from iam_portal.identities.models import Group, ServiceAccount
 
@@ -106,8 +106,8 @@ class AddMembersForm(forms.Form):
         self.fields["emails"].widget.attrs["autofocus"] = True
 
 
-class ServiceAccountForm(_UniqueNameMixin, forms.Form):
-    model, what, instance = ServiceAccount, "service account", None
+class _ServiceAccountFields(forms.Form):
+    """What describes a new service account, from the company's page or from a project."""
 
     name = forms.CharField(
         label="Name",
@@ -115,7 +115,6 @@ class ServiceAccountForm(_UniqueNameMixin, forms.Form):
         help_text="A name people recognise, e.g. the system that uses it.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
-    role = role_field(Level.COMPANY, label="Company role")
     auth_method = forms.ChoiceField(
         label="Authentication method",
         choices=ServiceAccount.AuthMethod.choices,
@@ -134,10 +133,6 @@ class ServiceAccountForm(_UniqueNameMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, company, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.company = company
-
     def clean(self):
         cleaned = super().clean()
         if (
@@ -151,3 +146,26 @@ class ServiceAccountForm(_UniqueNameMixin, forms.Form):
         else:
             cleaned["public_key"] = ""
         return cleaned
+
+
+class ServiceAccountForm(_UniqueNameMixin, _ServiceAccountFields):
+    model, what, instance = ServiceAccount, "service account", None
+
+    role = role_field(Level.COMPANY, label="Company role")
+    field_order = ("name", "role", "auth_method", "public_key")
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+
+
+# -- from a project: the new identity, its company role, and its project and environment roles ------
+
+
+class ProjectAddUserForm(ProjectRolesForm):
+    email = AddUserForm.base_fields["email"]
+    company_role = AddUserForm.base_fields["role"]
+
+
+class ProjectAddServiceAccountForm(_ServiceAccountFields, ProjectRolesForm):
+    company_role = role_field(Level.COMPANY, label="Company role")

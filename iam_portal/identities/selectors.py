@@ -10,17 +10,24 @@ from django.db.models import (
     Exists,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Value,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, Lower, NullIf
+from django.shortcuts import get_object_or_404
 
 from iam_portal.access import catalogue
 from iam_portal.access.models import RoleBinding
-from iam_portal.access.selectors import company_users, role_rank_expression, with_company_role
+from iam_portal.access.subjects import (
+    GROUP,
+    SERVICE_ACCOUNT,
+    USER,
+    company_users,
+    search_q,
+    with_company_role,
+)
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company
 from iam_portal.pagination import Page, paginate, sort_key
@@ -39,18 +46,18 @@ USER_SORTS = {
 }
 
 
-def user_rows(company: Company, *, search: str = "") -> QuerySet:
-    users = company_users(company).annotate(
+def _person_rows(users: QuerySet[User], search: str) -> QuerySet[User]:
+    """Users annotated for the people tables (Users, group members): name sort key and last login."""
+    return users.filter(search_q(USER, search)).annotate(
         sort_name=sort_key(
             Lower(Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField()))
         ),
         seen=Coalesce("last_login", Value(NEVER)),
     )
-    users = users.annotate(role_rank=role_rank_expression("company_role"))
-    search = search.strip()
-    if search:
-        users = users.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
-    return users
+
+
+def user_rows(company: Company, *, search: str = "") -> QuerySet:
+    return _person_rows(company_users(company), search)
 
 
 def company_user_page(
@@ -85,11 +92,7 @@ def group_rows(company: Company, *, search: str = "") -> QuerySet[Group]:
         sort_name=Lower("name"),
         member_count=Coalesce(Subquery(member_count.values("n")), 0),
     )
-    groups = groups.annotate(role_rank=role_rank_expression("company_role"))
-    search = search.strip()
-    if search:
-        groups = groups.filter(name__icontains=search)
-    return groups
+    return groups.filter(search_q(GROUP, search))
 
 
 def service_account_rows(company: Company, *, search: str = "") -> QuerySet[ServiceAccount]:
@@ -97,11 +100,7 @@ def service_account_rows(company: Company, *, search: str = "") -> QuerySet[Serv
         sort_name=Lower("name"),
         seen=Coalesce("last_login", Value(NEVER)),
     )
-    accounts = accounts.annotate(role_rank=role_rank_expression("company_role"))
-    search = search.strip()
-    if search:
-        accounts = accounts.filter(Q(name__icontains=search) | Q(client_id__icontains=search))
-    return accounts
+    return accounts.filter(search_q(SERVICE_ACCOUNT, search))
 
 
 # -- groups page and group detail ------------------------------------------------------------------
@@ -150,16 +149,7 @@ def group_summary(company: Company, pk: int) -> Group | None:
 
 
 def member_rows(group: Group, *, search: str = "") -> QuerySet:
-    members = User.objects.filter(memberships__group=group).annotate(
-        sort_name=sort_key(
-            Lower(Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField()))
-        ),
-        seen=Coalesce("last_login", Value(NEVER)),
-    )
-    search = search.strip()
-    if search:
-        members = members.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
-    return members
+    return _person_rows(User.objects.filter(memberships__group=group), search)
 
 
 def group_member_page(
@@ -192,6 +182,25 @@ def access_left_without(group: Group, user: User) -> dict:
     }
 
 
+def group_member(group: Group, pk: int) -> User:
+    """A member of the group (404 otherwise)."""
+    return get_object_or_404(User, pk=pk, memberships__group=group)
+
+
+def group_deletion_losses(group: Group, *, shown: int) -> dict:
+    """What deleting the group takes away: how many members it has, and the members (the first `shown`, and
+    how many more) for whom it is the only way into the company."""
+    losing = members_losing_access(group).order_by("email")
+    listed = list(losing[:shown])
+    losing_count = losing.count()
+    return {
+        "losing": listed,
+        "losing_count": losing_count,
+        "losing_more": losing_count - len(listed),
+        "member_count": group.memberships.count(),
+    }
+
+
 def members_losing_access(group: Group) -> QuerySet[User]:
     """Members whose only access to the company is this group: no company role of their own and no
     other group of the company."""
@@ -206,15 +215,6 @@ def members_losing_access(group: Group) -> QuerySet[User]:
             )
         )
     )
-
-
-def group_bindings(group: Group) -> list[RoleBinding]:
-    """Every role the group holds, company first, then projects and environments."""
-    bindings = RoleBinding.objects.filter(group=group).select_related(
-        "company", "project", "environment__project"
-    )
-    order = {"company": 0, "project": 1, "environment": 2}
-    return sorted(bindings, key=lambda b: (order[b.level], str(b.resource)))
 
 
 # -- service accounts page -------------------------------------------------------------------------

@@ -11,17 +11,16 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
-from iam_portal.access.models import RoleBinding
-from iam_portal.access.resolver import AccessResolver, user_or_none
+from iam_portal.access import selectors
+from iam_portal.access.resolver import AccessResolver, Actor, user_or_none
 from iam_portal.access.services import (
     ActionRefused,
     OwnerGuard,
+    binding_put,
     check_grantable,
-    company_bindings_of,
-    current_role,
-    put_binding,
+    check_roles_grantable,
+    project_roles_set,
     require_company_manager,
-    require_project_manager,
 )
 from iam_portal.identities.keys import parse_public_key
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
@@ -41,35 +40,35 @@ def find_account(email: str) -> User | None:
 
 
 @transaction.atomic
-def company_user_add(*, actor: User, company: Company, email: str, role: str) -> User:
+def company_user_add(*, actor: Actor, company: Company, email: str, role: str) -> User:
     """Give an existing Console account access to the company with a direct company role."""
     access = AccessResolver(actor)
     require_company_manager(access, company)
     user = find_account(email)
     if user is None:
         raise ActionRefused(UNKNOWN_ACCOUNT.format(email=email))
-    if current_role(user, company):
+    if selectors.binding_role(user, company):
         raise ActionRefused(
             f"{user.email} already has direct access to {company}. Use Edit to change their role."
         )
     check_grantable(access, company, role)
-    put_binding(actor=actor, subject=user, resource=company, role=role)
+    binding_put(actor=actor, subject=user, resource=company, role=role)
     return user
 
 
 @transaction.atomic
-def company_user_remove(*, actor: User, company: Company, user: User) -> dict:
+def company_user_remove(*, actor: Actor, company: Company, user: User) -> dict:
     """Full removal: direct roles on the company and on all its projects and environments, and every
     membership of the company's groups. Returns what was removed."""
     access = AccessResolver(actor)
     with OwnerGuard(company):
         require_company_manager(access, company)
-        bindings = company_bindings_of(user, company)
+        bindings = selectors.company_bindings(user, company)
         for role in set(bindings.values_list("role", flat=True)):
             check_grantable(access, company, role)
         memberships = GroupMembership.objects.filter(user=user, group__company=company)
         for group in Group.objects.filter(memberships__in=memberships):
-            _check_group_roles_grantable(access, group)
+            check_roles_grantable(access, group)
         removed_roles, _ = bindings.delete()
         removed_groups, _ = memberships.delete()
     if not removed_roles and not removed_groups:
@@ -78,14 +77,6 @@ def company_user_remove(*, actor: User, company: Company, user: User) -> dict:
 
 
 # -- groups ---------------------------------------------------------------------------------------
-
-
-def _check_group_roles_grantable(access: AccessResolver, group: Group) -> None:
-    """Adding (or removing) a member passes on every role the group holds: the actor must hold each."""
-    for binding in RoleBinding.objects.filter(group=group).select_related(
-        "company", "project__company", "environment__project__company"
-    ):
-        check_grantable(access, binding.resource, binding.role)
 
 
 def _users_for_emails(emails: list[str]) -> list[User]:
@@ -102,7 +93,7 @@ def _users_for_emails(emails: list[str]) -> list[User]:
 
 
 @transaction.atomic
-def group_create(*, actor: User, company: Company, name: str, role: str, member_emails: list[str]) -> Group:
+def group_create(*, actor: Actor, company: Company, name: str, role: str, member_emails: list[str]) -> Group:
     access = AccessResolver(actor)
     require_company_manager(access, company)
     name = name.strip()
@@ -115,7 +106,7 @@ def group_create(*, actor: User, company: Company, name: str, role: str, member_
             group = Group.objects.create(company=company, name=name, created_by=user_or_none(actor))
     except IntegrityError:
         raise ActionRefused(f"A group named {name!r} already exists in {company}.") from None
-    put_binding(actor=actor, subject=group, resource=company, role=role)
+    binding_put(actor=actor, subject=group, resource=company, role=role)
     GroupMembership.objects.bulk_create(
         GroupMembership(group=group, user=u, added_by=user_or_none(actor)) for u in members
     )
@@ -123,7 +114,7 @@ def group_create(*, actor: User, company: Company, name: str, role: str, member_
 
 
 @transaction.atomic
-def group_update(*, actor: User, group: Group, name: str, role: str) -> Group:
+def group_update(*, actor: Actor, group: Group, name: str, role: str) -> Group:
     access = AccessResolver(actor)
     company = group.company
     require_company_manager(access, company)
@@ -131,7 +122,7 @@ def group_update(*, actor: User, group: Group, name: str, role: str) -> Group:
     if Group.objects.filter(company=company, name__iexact=name).exclude(pk=group.pk).exists():
         raise ActionRefused(f"A group named {name!r} already exists in {company}.")
     with OwnerGuard(company):
-        previous = current_role(group, company)
+        previous = selectors.binding_role(group, company)
         check_grantable(access, company, role, previous)
         if group.name != name:
             group.name = name
@@ -140,12 +131,12 @@ def group_update(*, actor: User, group: Group, name: str, role: str) -> Group:
                     group.save(update_fields=["name"])
             except IntegrityError:
                 raise ActionRefused(f"A group named {name!r} already exists in {company}.") from None
-        put_binding(actor=actor, subject=group, resource=company, role=role)
+        binding_put(actor=actor, subject=group, resource=company, role=role)
     return group
 
 
 @transaction.atomic
-def group_members_add(*, actor: User, group: Group, emails: list[str]) -> list[User]:
+def group_members_add(*, actor: Actor, group: Group, emails: list[str]) -> list[User]:
     """Add several members at once; an unknown email refuses the whole request. Returns the users added
     (those already in the group are skipped)."""
     access = AccessResolver(actor)
@@ -153,7 +144,7 @@ def group_members_add(*, actor: User, group: Group, emails: list[str]) -> list[U
     users = _users_for_emails(emails)
     if not users:
         raise ActionRefused("Enter at least one email address.")
-    _check_group_roles_grantable(access, group)
+    check_roles_grantable(access, group)
     existing = set(
         GroupMembership.objects.filter(group=group, user__in=users).values_list("user_id", flat=True)
     )
@@ -165,22 +156,22 @@ def group_members_add(*, actor: User, group: Group, emails: list[str]) -> list[U
 
 
 @transaction.atomic
-def group_member_remove(*, actor: User, group: Group, user: User) -> None:
+def group_member_remove(*, actor: Actor, group: Group, user: User) -> None:
     access = AccessResolver(actor)
     with OwnerGuard(group.company):
         require_company_manager(access, group.company)
-        _check_group_roles_grantable(access, group)
+        check_roles_grantable(access, group)
         deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
     if not deleted:
         raise ActionRefused(f"{user.email} is not a member of {group}.")
 
 
 @transaction.atomic
-def group_delete(*, actor: User, group: Group) -> None:
+def group_delete(*, actor: Actor, group: Group) -> None:
     access = AccessResolver(actor)
     with OwnerGuard(group.company):
         require_company_manager(access, group.company)
-        _check_group_roles_grantable(access, group)
+        check_roles_grantable(access, group)
         # Delete by id: should the owner check refuse, the caller's instance keeps its pk for the dialog.
         Group.objects.filter(pk=group.pk).delete()
 
@@ -197,7 +188,7 @@ class NewServiceAccount:
 @sensitive_variables("secret")
 @transaction.atomic
 def service_account_create(
-    *, actor: User, company: Company, name: str, role: str, auth_method: str, public_key: str = ""
+    *, actor: Actor, company: Company, name: str, role: str, auth_method: str, public_key: str = ""
 ) -> NewServiceAccount:
     access = AccessResolver(actor)
     require_company_manager(access, company)
@@ -223,41 +214,25 @@ def service_account_create(
             account.save()
     except IntegrityError:
         raise ActionRefused(f"A service account named {name!r} already exists in {company}.") from None
-    put_binding(actor=actor, subject=account, resource=company, role=role)
+    binding_put(actor=actor, subject=account, resource=company, role=role)
     return NewServiceAccount(account, secret)
 
 
 @transaction.atomic
-def service_account_delete(*, actor: User, account: ServiceAccount) -> None:
+def service_account_delete(*, actor: Actor, account: ServiceAccount) -> None:
     access = AccessResolver(actor)
     require_company_manager(access, account.company)
-    for binding in RoleBinding.objects.filter(service_account=account).select_related(
-        "company", "project__company", "environment__project__company"
-    ):
-        check_grantable(access, binding.resource, binding.role)
+    check_roles_grantable(access, account)
     account.delete()
 
 
 # -- from a project: company access plus project and environment roles in one step ------------------
 
 
-def _apply_project_roles(
-    *, actor: User, access: AccessResolver, project: Project, subject, project_role, environment_roles
-) -> None:
-    require_project_manager(access, project)
-    check_grantable(access, project, project_role)
-    put_binding(actor=actor, subject=subject, resource=project, role=project_role)
-    for environment, role in environment_roles.items():
-        if environment.project_id != project.pk:
-            raise ActionRefused(f"Environment {environment.env_id} is not part of {project}.")
-        check_grantable(access, environment, role)
-        put_binding(actor=actor, subject=subject, resource=environment, role=role)
-
-
 @transaction.atomic
 def project_user_add(
     *,
-    actor: User,
+    actor: Actor,
     project: Project,
     email: str,
     company_role: str,
@@ -265,9 +240,8 @@ def project_user_add(
     environment_roles: dict[Environment, str | None],
 ) -> User:
     user = company_user_add(actor=actor, company=project.company, email=email, role=company_role)
-    _apply_project_roles(
+    project_roles_set(
         actor=actor,
-        access=AccessResolver(actor),
         project=project,
         subject=user,
         project_role=project_role,
@@ -279,7 +253,7 @@ def project_user_add(
 @transaction.atomic
 def project_service_account_add(
     *,
-    actor: User,
+    actor: Actor,
     project: Project,
     name: str,
     auth_method: str,
@@ -296,9 +270,8 @@ def project_service_account_add(
         auth_method=auth_method,
         public_key=public_key,
     )
-    _apply_project_roles(
+    project_roles_set(
         actor=actor,
-        access=AccessResolver(actor),
         project=project,
         subject=created.account,
         project_role=project_role,

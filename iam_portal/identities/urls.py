@@ -3,6 +3,7 @@ from django.urls import path
 from iam_portal.identities import views
 
 company = "companies/<slug:company>"
+project = f"{company}/projects/<slug:project>"
 
 urlpatterns = [
     path(f"{company}/users/", views.company_users, name="company_users"),
@@ -25,5 +26,11 @@ urlpatterns = [
         f"{company}/service-accounts/<int:pk>/delete/",
         views.service_account_delete,
         name="company_service_account_delete",
+    ),
+    path(f"{project}/iam/users/add/", views.project_user_add, name="project_user_add"),
+    path(
+        f"{project}/iam/service-accounts/add/",
+        views.project_service_account_add,
+        name="project_service_account_add",
     ),
 ]

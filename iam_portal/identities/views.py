@@ -1,15 +1,13 @@
 """Users, Groups and Service accounts pages of a company."""
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -17,16 +15,20 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from iam_portal.access import catalogue
 from iam_portal.access import selectors as access_selectors
-from iam_portal.access.services import ActionRefused, company_bindings_of, current_role
-from iam_portal.access.shortcuts import company_for
-from iam_portal.htmx import done, partial
+from iam_portal.access.services import ActionRefused
+from iam_portal.access.shortcuts import company_for, project_for
+from iam_portal.access.subjects import GROUP, SERVICE_ACCOUNT, USER, company_subject, company_user_count
+from iam_portal.htmx import announce, done, partial
 from iam_portal.identities import selectors, services
-from iam_portal.identities.forms import AddMembersForm, AddUserForm, GroupForm, ServiceAccountForm
-from iam_portal.identities.models import Group, ServiceAccount, User
+from iam_portal.identities.forms import (
+    AddMembersForm,
+    AddUserForm,
+    GroupForm,
+    ProjectAddServiceAccountForm,
+    ProjectAddUserForm,
+    ServiceAccountForm,
+)
 from iam_portal.pagination import table_state
-
-IDENTITIES_CHANGED = "identitiesChanged"
-
 
 # -- users ----------------------------------------------------------------------------------------
 
@@ -38,7 +40,7 @@ def company_users(request, company):
     company = company_for(request, company, manage=True, section="users")
     params = table_state(request, selectors.USER_SORTS)
     page = selectors.company_user_page(company, **params, size=settings.PAGE_SIZE)
-    total = access_selectors.company_user_count(company, search=params["search"])
+    total = company_user_count(company, search=params["search"])
     context = {
         "company": company,
         "page": page,
@@ -65,7 +67,6 @@ def company_user_add(request, company):
             return done(
                 request,
                 f"{user.display_name} was added to {company} as {role}.",
-                IDENTITIES_CHANGED,
                 redirect_to=_back(request, company, "company_users"),
             )
     context = {"company": company, "form": form, "next": _back(request, company, "company_users")}
@@ -77,7 +78,7 @@ def company_user_add(request, company):
 def company_user_remove(request, company, pk):
     """Full removal: direct roles everywhere in the company and every group membership."""
     company = company_for(request, company, manage=True, section="users")
-    user = get_object_or_404(access_selectors.company_users(company), pk=pk)
+    user = company_subject(company, USER, pk)
     error = None
     if request.method == "POST":
         try:
@@ -88,17 +89,14 @@ def company_user_remove(request, company, pk):
             return done(
                 request,
                 f"{user.display_name} was removed from {company}.",
-                IDENTITIES_CHANGED,
                 redirect_to=reverse("company_users", args=[company.slug]),
             )
     context = {
         "company": company,
         "subject": user,
         "error": error,
-        "bindings": list(
-            company_bindings_of(user, company).select_related("company", "project", "environment__project")
-        ),
-        "groups": list(Group.objects.filter(company=company, memberships__user=user).order_by("name")),
+        "bindings": access_selectors.company_bindings_listed(user, company),
+        "groups": access_selectors.user_groups_in(company, user),
     }
     return render(request, partial(request, "identities/user_remove.html"), context)
 
@@ -148,15 +146,10 @@ def group_create(request, company):
             return done(
                 request,
                 f"Group {group.name} was created with {members} member{pluralize(members)}.",
-                IDENTITIES_CHANGED,
                 redirect_to=reverse("group_detail", args=[company.slug, group.pk]),
             )
     context = {"company": company, "form": form}
     return render(request, partial(request, "identities/group_create.html"), context)
-
-
-def _group(company, pk: int) -> Group:
-    return get_object_or_404(Group.objects.select_related("company"), company=company, pk=pk)
 
 
 @require_GET
@@ -186,12 +179,12 @@ def group_detail(request, company, group):
 @login_required
 def group_edit(request, company, group):
     company = company_for(request, company, manage=True, section="groups")
-    group = _group(company, group)
+    group = company_subject(company, GROUP, group)
     form = GroupForm(
         request.POST or None,
         company=company,
         instance=group,
-        initial={"name": group.name, "role": current_role(group, company)},
+        initial={"name": group.name, "role": access_selectors.binding_role(group, company)},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -208,7 +201,6 @@ def group_edit(request, company, group):
             return done(
                 request,
                 f"Group {group.name} was saved; its company role is {role}.",
-                IDENTITIES_CHANGED,
                 redirect_to=reverse("group_detail", args=[company.slug, group.pk]),
             )
     context = {"company": company, "group": group, "form": form}
@@ -219,7 +211,7 @@ def group_edit(request, company, group):
 @login_required
 def group_add_members(request, company, group):
     company = company_for(request, company, manage=True, section="groups")
-    group = _group(company, group)
+    group = company_subject(company, GROUP, group)
     form = AddMembersForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         emails = form.cleaned_data["emails"]
@@ -240,7 +232,6 @@ def group_add_members(request, company, group):
             return done(
                 request,
                 message,
-                IDENTITIES_CHANGED,
                 redirect_to=reverse("group_detail", args=[company.slug, group.pk]),
                 level="success" if added else "info",
             )
@@ -252,8 +243,8 @@ def group_add_members(request, company, group):
 @login_required
 def group_remove_member(request, company, group, user):
     company = company_for(request, company, manage=True, section="groups")
-    group = _group(company, group)
-    member = get_object_or_404(User, pk=user, memberships__group=group)
+    group = company_subject(company, GROUP, group)
+    member = selectors.group_member(group, user)
     error = None
     if request.method == "POST":
         try:
@@ -264,7 +255,6 @@ def group_remove_member(request, company, group, user):
             return done(
                 request,
                 f"{member.display_name} was removed from {group.name}.",
-                IDENTITIES_CHANGED,
                 redirect_to=reverse("group_detail", args=[company.slug, group.pk]),
             )
     context = {
@@ -284,7 +274,7 @@ LOSING_ACCESS_SHOWN = 20
 @login_required
 def group_delete(request, company, group):
     company = company_for(request, company, manage=True, section="groups")
-    group = _group(company, group)
+    group = company_subject(company, GROUP, group)
     error = None
     if request.method == "POST":
         pk = group.pk
@@ -292,22 +282,20 @@ def group_delete(request, company, group):
             services.group_delete(actor=request.user, group=group)
         except ActionRefused as refused:
             error = str(refused)
-            group = _group(company, pk)  # Model.delete() cleared the pk even though it was rolled back
+            group = company_subject(
+                company, GROUP, pk
+            )  # Model.delete() cleared the pk even though it was rolled back
         else:
             messages.success(request, f"Group {group.name} was deleted.")
             target = reverse("company_groups", args=[company.slug])
             return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
-    losing = selectors.members_losing_access(group).order_by("email")
     context = {
         "company": company,
         "group": group,
         "error": error,
-        "bindings": selectors.group_bindings(group),
-        "losing": list(losing[:LOSING_ACCESS_SHOWN]),
-        "losing_count": losing.count(),
-        "member_count": group.memberships.count(),
+        "bindings": access_selectors.bindings_of(group),
+        **selectors.group_deletion_losses(group, shown=LOSING_ACCESS_SHOWN),
     }
-    context["losing_more"] = context["losing_count"] - len(context["losing"])
     return render(request, partial(request, "identities/group_delete.html"), context)
 
 
@@ -326,15 +314,26 @@ def company_service_accounts(request, company):
     return render(request, partial(request, "identities/service_accounts.html", "table"), context)
 
 
+def _credentials_once(request, template: str, context: dict, created) -> HttpResponse:
+    """The new account's credentials, rendered in the POST response itself and never redirected to: the
+    client secret exists only in this one response."""
+    response = render(
+        request,
+        partial(request, template),
+        {**context, "account": created.account, "client_secret": created.client_secret},
+    )
+    response["Cache-Control"] = "no-store"
+    return announce(request, response, f"Service account {created.account.name} was created.")
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
-@sensitive_variables("created", "context", "response")
+@sensitive_variables("created", "response")
 def service_account_add(request, company):
-    """The result (client secret or key id) is rendered in the POST response itself, never redirected to:
-    the secret exists only in this one response."""
     company = company_for(request, company, manage=True, section="service_accounts")
     back = _back(request, company, "company_service_accounts")
     form = ServiceAccountForm(request.POST or None, company=company)
+    context = {"company": company, "form": form, "next": back}
     if request.method == "POST" and form.is_valid():
         try:
             created = services.service_account_create(
@@ -343,36 +342,17 @@ def service_account_add(request, company):
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            account = created.account
-            context = {
-                "company": company,
-                "account": account,
-                "client_secret": created.client_secret,
-                "role_label": catalogue.role_label(form.cleaned_data["role"]),
-                "next": back,
-            }
-            response = render(request, partial(request, "identities/service_account_created.html"), context)
-            add_never_cache_headers(response)
-            if request.htmx:
-                response["HX-Trigger"] = json.dumps(
-                    {
-                        IDENTITIES_CHANGED: None,
-                        "showMessage": {
-                            "level": "success",
-                            "text": f"Service account {account.name} was created.",
-                        },
-                    }
-                )
-            return response
-    context = {"company": company, "form": form, "next": back}
+            context["role_label"] = catalogue.role_label(form.cleaned_data["role"])
+            return _credentials_once(request, "identities/service_account_created.html", context, created)
     return render(request, partial(request, "identities/service_account_add.html"), context)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def service_account_delete(request, company, pk):
+def service_account_delete(request, company, pk, *, back: str = "company_service_accounts"):
+    """Delete a service account for good. `back` is the page a no-JavaScript form returns to."""
     company = company_for(request, company, manage=True, section="service_accounts")
-    account = get_object_or_404(ServiceAccount, company=company, pk=pk)
+    account = company_subject(company, SERVICE_ACCOUNT, pk)
     error = None
     if request.method == "POST":
         try:
@@ -383,15 +363,81 @@ def service_account_delete(request, company, pk):
             return done(
                 request,
                 f"Service account {account.name} was deleted.",
-                IDENTITIES_CHANGED,
-                redirect_to=reverse("company_service_accounts", args=[company.slug]),
+                redirect_to=_back(request, company, back),
             )
     context = {
         "company": company,
         "account": account,
         "error": error,
-        "bindings": list(
-            company_bindings_of(account, company).select_related("company", "project", "environment__project")
-        ),
+        "bindings": access_selectors.company_bindings_listed(account, company),
     }
     return render(request, partial(request, "identities/service_account_delete.html"), context)
+
+
+# -- from a project: company access plus project and environment roles in one step ------------------
+
+
+def _project_for_company_manager(request, company, project):
+    project = project_for(request, company, project)
+    if not request.access.can("company.identities.manage", project.company):
+        raise PermissionDenied("Only Company Owners may add identities to the company.")
+    return project
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def project_user_add(request, company, project):
+    project = _project_for_company_manager(request, company, project)
+    form = ProjectAddUserForm(
+        request.POST or None, environments=access_selectors.project_environments(project)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.project_user_add(
+                actor=request.user,
+                project=project,
+                email=form.cleaned_data["email"],
+                company_role=form.cleaned_data["company_role"],
+                project_role=form.project_role(),
+                environment_roles=form.environment_roles(),
+            )
+        except ActionRefused as refused:
+            unknown = services.find_account(form.cleaned_data["email"]) is None
+            form.add_error("email" if unknown else None, str(refused))
+        else:
+            role = catalogue.role_label(form.cleaned_data["company_role"])
+            return done(
+                request,
+                f"{user.display_name} was added to {project.company} as {role}, with their roles on {project}.",
+                redirect_to=reverse("project_iam", args=[project.company.slug, project.slug]),
+            )
+    context = {"company": project.company, "project": project, "form": form}
+    return render(request, partial(request, "access/project_user_add.html"), context)
+
+
+@sensitive_variables("created", "response")
+@require_http_methods(["GET", "POST"])
+@login_required
+def project_service_account_add(request, company, project):
+    project = _project_for_company_manager(request, company, project)
+    form = ProjectAddServiceAccountForm(
+        request.POST or None, environments=access_selectors.project_environments(project)
+    )
+    context = {"company": project.company, "project": project, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.project_service_account_add(
+                actor=request.user,
+                project=project,
+                name=form.cleaned_data["name"],
+                auth_method=form.cleaned_data["auth_method"],
+                public_key=form.cleaned_data["public_key"],
+                company_role=form.cleaned_data["company_role"],
+                project_role=form.project_role(),
+                environment_roles=form.environment_roles(),
+            )
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            return _credentials_once(request, "access/project_service_account_created.html", context, created)
+    return render(request, partial(request, "access/project_service_account_add.html"), context)

@@ -1,6 +1,17 @@
+from enum import StrEnum
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+
+
+class Level(StrEnum):
+    """Where a role can be bound: the three levels of the resource hierarchy, top first."""
+
+    COMPANY = "company"
+    PROJECT = "project"
+    ENVIRONMENT = "environment"
+
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
@@ -19,8 +30,26 @@ class Company(models.Model):
         ordering = ["name"]
         verbose_name_plural = "companies"
 
+    level = Level.COMPANY
+
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def company(self) -> "Company":
+        return self
+
+    @property
+    def company_id(self) -> int:
+        return self.pk
+
+    @property
+    def path(self) -> str:
+        """The id used by the CLI, the API and explanations: acme, acme/webshop, acme/webshop/production."""
+        return self.slug
+
+    def ancestor(self, level: Level) -> "Company":
+        return self
 
 
 class Project(models.Model):
@@ -39,8 +68,17 @@ class Project(models.Model):
             models.UniqueConstraint(fields=["company", "slug"], name="project_slug_unique_in_company")
         ]
 
+    level = Level.PROJECT
+
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def path(self) -> str:
+        return f"{self.company.slug}/{self.slug}"
+
+    def ancestor(self, level: Level) -> "Company | Project":
+        return self.company if level == Level.COMPANY else self
 
 
 class Environment(models.Model):
@@ -59,8 +97,28 @@ class Environment(models.Model):
         ordering = ["position", "env_id"]
         constraints = [models.UniqueConstraint(fields=["project", "env_id"], name="env_id_unique_in_project")]
 
+    level = Level.ENVIRONMENT
+
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def company(self) -> Company:
+        return self.project.company
+
+    @property
+    def company_id(self) -> int:
+        return self.project.company_id
+
+    @property
+    def path(self) -> str:
+        return f"{self.project.path}/{self.env_id}"
+
+    def ancestor(self, level: Level) -> "Company | Project | Environment":
+        """This environment, its project or its company (load with select_related("project__company"))."""
+        if level == Level.ENVIRONMENT:
+            return self
+        return self.project.ancestor(level)
 
 
 class ProjectTemplate(models.Model):

@@ -3,7 +3,7 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from iam_portal.access import catalogue, project_selectors
+from iam_portal.access import catalogue, selectors
 from iam_portal.access.shortcuts import company_for, project_for
 from iam_portal.orgs.models import Environment
 
@@ -47,7 +47,7 @@ def project_overview(request, company, project):
     access = request.access
     my_role = access.role_on(project)
     environments = list(access.visible_environments(project).order_by("position", "env_id"))
-    my_env_roles = project_selectors.my_environment_roles(access, project, environments)
+    my_env_roles = selectors.my_environment_roles(access, project, environments)
     for environment in environments:
         role = my_env_roles.get(environment.pk)
         environment.my_role, environment.my_role_id = catalogue.role_label(role), role

@@ -20,13 +20,14 @@ from iam_portal.access.catalogue import (
 )
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
+from iam_portal.access.selectors import company_owners
 from iam_portal.access.services import (
     ActionRefused,
     EscalationRefused,
     LastOwnerRefused,
     check_grantable,
+    check_roles_grantable,
     company_direct_access_remove,
-    company_owners,
     company_role_set,
     project_roles_set,
 )
@@ -130,7 +131,7 @@ def test_subject_of_another_company_is_refused(demo):
 
 def test_role_not_valid_for_the_level_is_refused(demo):
     before = snapshot()
-    with pytest.raises(ActionRefused, match="cannot be given on a project"):
+    with pytest.raises(ActionRefused, match="cannot be bound on a project"):
         project_roles_set(
             actor=demo.user("owner"),
             project=demo.webshop,
@@ -138,7 +139,7 @@ def test_role_not_valid_for_the_level_is_refused(demo):
             project_role=COMPANY_OWNER,
             environment_roles={},
         )
-    with pytest.raises(ActionRefused, match="cannot be given on a environment"):
+    with pytest.raises(ActionRefused, match="cannot be bound on an environment"):
         project_roles_set(
             actor=demo.user("owner"),
             project=demo.webshop,
@@ -244,8 +245,8 @@ def test_group_roles_are_checked_against_the_actor(demo, make_member):
     bind(owners, COMPANY_OWNER, demo.acme)
     maintainer = AccessResolver(make_member(MAINTAINER))
     with pytest.raises(EscalationRefused):
-        identities._check_group_roles_grantable(maintainer, owners)
-    identities._check_group_roles_grantable(AccessResolver(demo.user("owner")), owners)
+        check_roles_grantable(maintainer, owners)
+    check_roles_grantable(AccessResolver(demo.user("owner")), owners)
 
 
 # -- last owner -----------------------------------------------------------------------------------

@@ -1,0 +1,154 @@
+"""The subjects of role bindings — users, groups and service accounts — in one vocabulary.
+
+Their ids in URLs and forms (`user`, `group`, `service-account`), their labels, the RoleBinding field that
+points at each, and which of them belong to a company: users through a company role of their own or one of
+the company's groups; groups and service accounts through their `company`. Code asks here instead of
+testing types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import (
+    Case,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from iam_portal.access import catalogue
+from iam_portal.access.models import RoleBinding
+from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from iam_portal.orgs.models import Company, Environment, Project
+
+Subject = User | Group | ServiceAccount
+Resource = Company | Project | Environment
+
+USER, GROUP, SERVICE_ACCOUNT = "user", "group", "service-account"
+
+
+@dataclass(frozen=True)
+class Kind:
+    id: str  # in URLs, forms and the type filter
+    label: str
+    model: type[models.Model]
+    field: str  # the RoleBinding foreign key that points at this kind
+    order: int  # place in the tables that merge the three kinds
+    search_fields: tuple[str, ...]  # what the tables' search box matches (substring, any case)
+
+
+KINDS: dict[str, Kind] = {
+    kind.id: kind
+    for kind in (
+        Kind(USER, "User", User, "user", 0, ("full_name", "email")),
+        Kind(GROUP, "Group", Group, "group", 1, ("name",)),
+        Kind(SERVICE_ACCOUNT, "Service account", ServiceAccount, "service_account", 2, ("name", "client_id")),
+    )
+}
+KIND_LABELS: dict[str, str] = {kind.id: kind.label for kind in KINDS.values()}
+KIND_BY_ORDER: dict[int, str] = {kind.order: kind.id for kind in KINDS.values()}
+KIND_BY_FIELD: dict[str, Kind] = {kind.field: kind for kind in KINDS.values()}
+_KIND_BY_MODEL: dict[type, Kind] = {kind.model: kind for kind in KINDS.values()}
+
+
+def kind_of(subject: Subject) -> Kind:
+    try:
+        return _KIND_BY_MODEL[type(subject)]
+    except KeyError:
+        raise TypeError(f"Not a subject: {subject!r}") from None
+
+
+def binding_lookup(subject: Subject, resource: Resource) -> dict:
+    """The RoleBinding filter for the one binding of `subject` on `resource`."""
+    return {kind_of(subject).field: subject, resource.level.value: resource}
+
+
+def search_q(kind: str, text: str) -> Q:
+    """The tables' search: any of the kind's search fields contains the text (no filter when it is blank)."""
+    text = text.strip()
+    if not text:
+        return Q()
+    condition = Q()
+    for name in KINDS[kind].search_fields:
+        condition |= Q(**{f"{name}__icontains": text})
+    return condition
+
+
+def subject_name(subject: Subject) -> str:
+    """How people recognise the subject: a user's name (or email), a group's or service account's name."""
+    return subject.display_name if isinstance(subject, User) else subject.name
+
+
+# -- which subjects belong to a company ---------------------------------------------------------------
+
+
+def role_rank_expression(field: str) -> Case:
+    """The rank of the role in `field` (0 for none), for sorting by role in SQL."""
+    return Case(
+        *[When(**{field: role.id}, then=Value(role.rank)) for role in catalogue.ROLES.values()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def with_company_role(qs: QuerySet, company: Company) -> QuerySet:
+    """Annotates `company_role`, the subject's direct company role (a LEFT JOIN on its one binding there),
+    and its `role_rank` for sorting."""
+    return qs.annotate(
+        company_binding=FilteredRelation("role_bindings", condition=Q(role_bindings__company=company)),
+        company_role=F("company_binding__role"),
+        role_rank=role_rank_expression("company_role"),
+    )
+
+
+def company_users(company: Company) -> QuerySet[User]:
+    """Users with access to the company: a direct company role, or membership of one of its groups.
+
+    The membership test is a scalar subquery on purpose: it is probed only for the rows an index walk
+    visits, where EXISTS would make PostgreSQL hash every membership of the company on each request.
+    """
+    first_membership = GroupMembership.objects.filter(user_id=OuterRef("pk"), group__company=company).values(
+        "pk"
+    )[:1]
+    return (
+        with_company_role(User.objects.all(), company)
+        .annotate(company_membership=Subquery(first_membership))
+        .filter(Q(company_role__isnull=False) | Q(company_membership__isnull=False))
+    )
+
+
+def company_user_count(company: Company, *, search: str = "") -> int:
+    """How many users have access, counted from the company's side (its bindings and its groups' members),
+    so the cost follows the company's size rather than the number of accounts in the Console."""
+    direct = RoleBinding.objects.filter(company=company, user__isnull=False).values("user_id")
+    via_groups = GroupMembership.objects.filter(group__company=company).values("user_id")
+    users = User.objects.filter(Q(pk__in=direct) | Q(pk__in=via_groups))
+    return users.filter(search_q(USER, search)).count()
+
+
+def company_subjects(company: Company, kind: str) -> QuerySet:
+    """Every subject of one kind that belongs to the company."""
+    if kind == USER:
+        return company_users(company)
+    return KINDS[kind].model.objects.filter(company=company)
+
+
+def company_subject(company: Company, kind: str, pk) -> Subject:
+    """The subject of a URL or form, looked up inside the company: 404 for an unknown kind, an unknown id
+    or one that belongs to another company."""
+    if kind not in KINDS:
+        raise Http404("No such kind of identity.")
+    subject = get_object_or_404(company_subjects(company, kind), pk=pk)
+    if kind != USER:
+        subject.company = company  # found inside it: spare the services a query for it
+    return subject
