@@ -10,6 +10,7 @@ or PostgreSQL when DATABASE_URL is set. Standard library only, on purpose.
 
 import argparse
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -19,9 +20,14 @@ ROOT = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
 DEMO_BOX = [
     "Open http://127.0.0.1:{port}/",
-    "Sign in as owner@acme.test / demo-password-2026 (Company Owner of Acme).",
+    "Sign in as owner@acme.test / {password} (Company Owner of Acme).",
     "admin@acme.test (same password) is the super user: http://127.0.0.1:{port}/admin/",
 ]
+
+
+def demo_password() -> str:
+    """The demo password from its one place; run as a plain file, since Django may not be installed yet."""
+    return runpy.run_path(str(ROOT / "iam_portal" / "orgs" / "demo.py"))["DEMO_PASSWORD"]
 
 
 def say(message: str) -> None:
@@ -83,7 +89,7 @@ def command_run(port: int) -> None:
     say("database: " + ("DATABASE_URL" if os.environ.get("DATABASE_URL") else "SQLite, db.sqlite3"))
     manage(uv, "migrate", "--no-input")
     manage(uv, "seed_demo")
-    lines = [line.format(port=port) for line in DEMO_BOX]
+    lines = [line.format(port=port, password=demo_password()) for line in DEMO_BOX]
     width = max(len(line) for line in lines)
     print("\n+-" + "-" * width + "-+")
     for line in lines:

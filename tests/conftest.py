@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from iam_portal.identities.models import Group, ServiceAccount, User
-from iam_portal.orgs.management.commands.seed_demo import DEMO_PASSWORD
+from iam_portal.orgs.demo import DEMO_PASSWORD
 from iam_portal.orgs.models import Company, Environment, Project
 
 HX = {"HX-Request": "true"}

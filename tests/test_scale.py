@@ -1,19 +1,22 @@
-"""Smoke tests of `seed_scale` and of the benchmark's code paths, on tiny data and without gunicorn.
+"""Smoke tests of `python -m bench seed_scale` and of the benchmark's code paths, on tiny data and
+without gunicorn.
 
-Nothing here is timed: speed is measured by `manage.py benchmark`, never by the test suite.
+Nothing here is timed: speed is measured by `python -m bench run`, never by the test suite.
 """
 
 import io
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.db.models import Count, Q
 
-from iam_portal import benchmarking as bm
+from bench import clients, stats
+from bench.__main__ import dispatch
 from iam_portal.access.catalogue import COMPANY_OWNER, ROLES_BY_LEVEL, Level
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.subjects import company_users
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from iam_portal.orgs.demo import DEMO_PASSWORD
 from iam_portal.orgs.models import Company, Environment, Project
 
 TINY = ["--users", "30", "--groups", "5", "--service-accounts", "3", "--projects", "2", "--environments", "2"]
@@ -21,7 +24,7 @@ TINY = ["--users", "30", "--groups", "5", "--service-accounts", "3", "--projects
 
 def seed(company="tiny", *extra):
     out = io.StringIO()
-    call_command("seed_scale", "--company", company, *TINY, "--bindings", "120", *extra, stdout=out)
+    dispatch(["seed_scale", "--company", company, *TINY, "--bindings", "120", *extra], stdout=out)
     return out.getvalue()
 
 
@@ -80,7 +83,7 @@ def test_seed_scale_tiny_counts_and_rules():
 
     # The owner can sign in and owns the company; every user has company access.
     owner = User.objects.get(email="owner@tiny.test")
-    assert owner.check_password("demo-password-2026")
+    assert owner.check_password(DEMO_PASSWORD)
     assert bindings.get(user=owner, company=company).role == COMPANY_OWNER
     assert company_users(company).count() == 31
     # Group memberships: about five per user, never more than there are groups.
@@ -106,24 +109,24 @@ def test_seed_scale_refuses_an_existing_company_and_replaces_deterministically()
 
 
 def test_statistics():
-    assert bm.percentile([], 50) != bm.percentile([], 50)  # NaN
+    assert stats.percentile([], 50) != stats.percentile([], 50)  # NaN
     values = [i / 1000 for i in range(1, 101)]  # 1..100 ms
-    assert bm.percentile(values, 50) == 0.050
-    assert bm.percentile(values, 95) == 0.095
-    assert bm.percentile(values, 99) == 0.099
-    assert bm.percentile(values, 100) == 0.100
-    result = bm.Result("x", latencies=values, wall=2.0)
+    assert stats.percentile(values, 50) == 0.050
+    assert stats.percentile(values, 95) == 0.095
+    assert stats.percentile(values, 99) == 0.099
+    assert stats.percentile(values, 100) == 0.100
+    result = stats.Result("x", latencies=values, wall=2.0)
     assert result.count == 100 and result.rps == 50
     assert round(result.p95, 6) == 95.0
-    assert "x" in bm.result_table([result])
+    assert "x" in stats.result_table([result])
 
 
 def test_http_client_refuses_anything_but_loopback():
     with pytest.raises(ValueError):
-        bm.HttpClient("http://example.com:8000")
+        clients.HttpClient("http://example.com:8000")
     with pytest.raises(ValueError):
-        bm.HttpClient("https://127.0.0.1:8000")
-    assert bm.HttpClient("http://127.0.0.1:8000").port == 8000
+        clients.HttpClient("https://127.0.0.1:8000")
+    assert clients.HttpClient("http://127.0.0.1:8000").port == 8000
 
 
 @pytest.mark.django_db
@@ -131,29 +134,11 @@ def test_benchmark_in_process_on_tiny_data():
     seed("tiny")
     seed("tiny1k", "--users", "10")  # a smaller company for the cost-growth section
     out = io.StringIO()
-    call_command(
-        "benchmark",
-        "--in-process",
-        "--company",
-        "tiny",
-        "--small-company",
-        "tiny1k",
-        "--max-requests",
-        "1",
-        "--seconds",
-        "0.2",
-        "--warmup",
-        "0",
-        "--duration",
-        "0.2",
-        "--iterations",
-        "20",
-        "--deep",
-        "2",
-        "--search",
-        "user-1",
-        stdout=out,
+    options = (
+        "--in-process --company tiny --small-company tiny1k --max-requests 1 --seconds 0.2 --warmup 0 "
+        "--duration 0.2 --iterations 20 --deep 2 --search user-1"
     )
+    dispatch(["run", *options.split()], stdout=out)
     text = out.getvalue()
     for section in (
         "IAM table · partial (HX)",
@@ -175,4 +160,4 @@ def test_benchmark_in_process_on_tiny_data():
 @pytest.mark.django_db
 def test_benchmark_needs_the_company():
     with pytest.raises(CommandError, match="seed_scale"):
-        call_command("benchmark", "--in-process", "--company", "nope", stdout=io.StringIO())
+        dispatch(["run", "--in-process", "--company", "nope"], stdout=io.StringIO())

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from iam_portal.orgs.management.commands.seed_demo import DEMO_PASSWORD
+from iam_portal.orgs.demo import DEMO_PASSWORD
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
 TIMEOUT_MS = 10_000

@@ -16,10 +16,10 @@ from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from iam_portal.orgs.demo import DEMO_PASSWORD
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_PASSWORD = "demo-password-2026"  # iam_portal.orgs.management.commands.seed_demo.DEMO_PASSWORD
 
 
 def main() -> None:

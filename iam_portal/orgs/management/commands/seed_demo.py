@@ -9,9 +9,8 @@ from django.db import transaction
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User, hash_secret
+from iam_portal.orgs.demo import DEMO_PASSWORD
 from iam_portal.orgs.models import Company, Environment, Project, ProjectTemplate
-
-DEMO_PASSWORD = "demo-password-2026"
 
 # A fixed demo RSA public key (the private half is not kept anywhere).
 DEMO_JWK = {
