@@ -14,7 +14,7 @@ from django.urls import path
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
-from iam_portal.access.models import RoleBinding
+from iam_portal.access.models import RoleBinding, binding_problem
 from iam_portal.access.resolver import resource_label
 from iam_portal.orgs.admin import KnownObjectsForm, PlainRelatedWidgetsMixin, ResourceChoicesMixin
 
@@ -23,46 +23,20 @@ RESOURCE_FIELDS = ("company", "project", "environment")
 _SUBJECT_NAMES = {"user": "user", "group": "group", "service_account": "service account"}
 
 
-def _company_id_of(resource) -> int:
-    level = type(resource).__name__.lower()
-    if level == "company":
-        return resource.pk
-    if level == "project":
-        return resource.company_id
-    return resource.project.company_id
-
-
 def check_binding(
-    *, role: str | None, subject_field: str | None, subject, resource_field: str | None, resource
-) -> dict[str, str]:
-    """The rules of a binding that the database enforces, as readable messages keyed by form field.
-
-    Returns {} when the binding is acceptable (uniqueness is checked separately).
-    """
-    errors: dict[str, str] = {}
-    if resource_field is None:
-        errors["__all__"] = "Choose exactly one resource: a company, a project or an environment."
-        return errors
-    level = Level(resource_field)
-    if role and not catalogue.is_role_valid_for(role, level):
-        allowed = ", ".join(catalogue.role_label(r) for r in catalogue.ROLES_BY_LEVEL[level])
-        errors["role"] = (
-            f"{catalogue.role_label(role)} cannot be bound on {'an' if level == Level.ENVIRONMENT else 'a'} "
-            f"{level}; {level} roles are: {allowed}."
-        )
-    if subject is not None and subject_field in ("group", "service_account"):
-        owner_id = subject.company_id
-        if owner_id is None:
-            errors["__all__"] = (
-                "A root service account holds Console root permissions, not roles; "
-                "give roles to company service accounts only."
-            )
-        elif resource is not None and _company_id_of(resource) != owner_id:
-            errors[resource_field] = (
-                f"This {_SUBJECT_NAMES[subject_field]} belongs to another company; "
-                "bind it only on its own company, or on that company's projects and environments."
-            )
-    return errors
+    *, role: str | None, subject_field: str, subject, resource_field: str | None, resource
+) -> dict:
+    """The binding rules (`binding_problem`) as form errors keyed by field; {} when acceptable (uniqueness is
+    checked separately)."""
+    if resource_field is None or resource is None:
+        return {"__all__": "Choose exactly one resource: a company, a project or an environment."}
+    if subject is None:
+        return {}
+    problem = binding_problem(subject=subject, resource=resource, role=role)
+    if problem is None:
+        return {}
+    field = {"role": "role", "resource": resource_field, "subject": "__all__"}[problem.field]
+    return {field: problem.message}
 
 
 class RoleBindingForm(KnownObjectsForm):

@@ -126,10 +126,10 @@ def binding_problem(*, subject, resource, role: str | None) -> BindingProblem | 
     if role and not catalogue.is_role_valid_for(role, level):
         allowed = ", ".join(catalogue.role_label(r) for r in ROLES_BY_LEVEL[level])
         article = "an" if level == Level.ENVIRONMENT else "a"
+        label = catalogue.role_label(role) or repr(role)
         return BindingProblem(
             "role",
-            f"{catalogue.role_label(role) or role!r} cannot be bound on {article} {level}; "
-            f"{level} roles are: {allowed}.",
+            f"{label} cannot be bound on {article} {level}; {level} roles are: {allowed}.",
         )
     owner_company_id = getattr(subject, "company_id", resource.company_id)
     if owner_company_id is None:
