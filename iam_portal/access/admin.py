@@ -15,7 +15,6 @@ from django.urls import path
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
 from iam_portal.access.models import RoleBinding, binding_problem
-from iam_portal.access.resolver import resource_label
 from iam_portal.orgs.admin import KnownObjectsForm, PlainRelatedWidgetsMixin, ResourceChoicesMixin
 
 SUBJECT_FIELDS = ("user", "group", "service_account")
@@ -278,7 +277,7 @@ class RoleBindingAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdm
 
     @admin.display(description="Resource")
     def resource_label(self, obj):
-        return resource_label(obj.resource)
+        return obj.resource.path
 
 
 # --- The role catalogue, read-only -----------------------------------------------------------------

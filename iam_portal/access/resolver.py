@@ -20,6 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
 from iam_portal.access.models import RoleBinding
+from iam_portal.access.subjects import kind_of
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
 
@@ -46,29 +47,18 @@ class Target:
     def key(self) -> tuple[Level, int]:
         return (self.level, self.obj.pk)
 
-    @property
-    def label(self) -> str:
-        return resource_label(self.obj)
-
 
 def target_of(obj: Company | Project | Environment) -> Target:
     """Environments should come with `select_related("project")` so this costs no query."""
-    if isinstance(obj, Company):
-        return Target(obj, Level.COMPANY, obj.pk)
-    if isinstance(obj, Project):
-        return Target(obj, Level.PROJECT, obj.company_id, obj.pk)
-    if isinstance(obj, Environment):
-        return Target(obj, Level.ENVIRONMENT, obj.project.company_id, obj.project_id, obj.pk)
-    raise TypeError(f"Not a resource: {obj!r}")
-
-
-def resource_label(obj: Company | Project | Environment) -> str:
-    """The path form used by the CLI and in explanations: acme, acme/webshop, acme/webshop/production."""
-    if isinstance(obj, Company):
-        return obj.slug
-    if isinstance(obj, Project):
-        return f"{obj.company.slug}/{obj.slug}"
-    return f"{obj.project.company.slug}/{obj.project.slug}/{obj.env_id}"
+    project = obj.ancestor(Level.PROJECT) if obj.level != Level.COMPANY else None
+    environment = obj if obj.level == Level.ENVIRONMENT else None
+    return Target(
+        obj,
+        obj.level,
+        obj.company_id,
+        project.pk if project else None,
+        environment.pk if environment else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -82,11 +72,11 @@ class Grant:
 
     @property
     def resource(self) -> Company | Project | Environment:
-        return _ancestor(self.target, self.level)
+        return self.target.ancestor(self.level)
 
     def describe(self) -> str:
         source = f'via group "{self.group_name}"' if self.group_name is not None else "direct"
-        return f"{catalogue.role_label(self.role)} on {self.level} {resource_label(self.resource)} ({source})"
+        return f"{catalogue.role_label(self.role)} on {self.level} {self.resource.path} ({source})"
 
 
 Identity = User | Group | ServiceAccount
@@ -114,17 +104,14 @@ def user_or_none(actor) -> User | None:
     return actor if isinstance(actor, User) else None
 
 
-def subject_q(identity: Identity, prefix: str = "") -> Q:
-    """A filter on RoleBinding (or on a relation to it, through `prefix`) for the identity's bindings,
-    including those of the groups a user belongs to."""
-    if isinstance(identity, Group):
-        return Q(**{f"{prefix}group_id": identity.pk})
-    if isinstance(identity, ServiceAccount):
-        return Q(**{f"{prefix}service_account_id": identity.pk})
+def subject_q(identity: Identity) -> Q:
+    """A filter on RoleBinding for the identity's bindings, including those of the groups a user belongs to."""
     if not getattr(identity, "pk", None):
         return Q(pk__in=[])
-    groups = GroupMembership.objects.filter(user_id=identity.pk).values("group_id")
-    return Q(**{f"{prefix}user_id": identity.pk}) | Q(**{f"{prefix}group_id__in": groups})
+    own = Q(**{f"{kind_of(identity).field}_id": identity.pk})
+    if not isinstance(identity, User):
+        return own
+    return own | Q(group_id__in=GroupMembership.objects.filter(user_id=identity.pk).values("group_id"))
 
 
 def _resource_q(target: Target) -> Q:
@@ -355,15 +342,3 @@ def _user_grant_rows(user_id: int, target: Target) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def _ancestor(obj, level: Level):
-    if isinstance(obj, Environment) and level != Level.ENVIRONMENT:
-        obj = obj.project
-    if isinstance(obj, Project) and level == Level.COMPANY:
-        obj = obj.company
-    return obj
-
-
-def resolver_for(identity: Identity | None) -> AccessResolver:
-    return AccessResolver(identity)

@@ -58,14 +58,13 @@ KINDS: dict[str, Kind] = {
 KIND_LABELS: dict[str, str] = {kind.id: kind.label for kind in KINDS.values()}
 KIND_BY_ORDER: dict[int, str] = {kind.order: kind.id for kind in KINDS.values()}
 KIND_BY_FIELD: dict[str, Kind] = {kind.field: kind for kind in KINDS.values()}
-_KIND_BY_MODEL: dict[type, Kind] = {kind.model: kind for kind in KINDS.values()}
 
 
 def kind_of(subject: Subject) -> Kind:
-    try:
-        return _KIND_BY_MODEL[type(subject)]
-    except KeyError:
-        raise TypeError(f"Not a subject: {subject!r}") from None
+    for kind in KINDS.values():
+        if isinstance(subject, kind.model):  # isinstance, not type(): request.user is a lazy proxy
+            return kind
+    raise TypeError(f"Not a subject: {subject!r}")
 
 
 def binding_lookup(subject: Subject, resource: Resource) -> dict:

@@ -7,14 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.db.models import Count
 
-from iam_portal.access.resolver import resource_label
 from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
-
-# Model → (select_related paths, label) for foreign-key choices; other admin modules add their models.
-CHOICE_LABELS: dict[type, tuple[tuple[str, ...], Callable[[object], str]]] = {
-    Project: (("company",), resource_label),
-    Environment: (("project__company",), resource_label),
-}
 
 
 class KnownObjectsAutocompleteSelect(AutocompleteSelect):
@@ -61,8 +54,8 @@ class KnownObjectsForm(forms.ModelForm):
 
 # Model → (select_related paths, label) for foreign-key choices; other admin modules add their models.
 CHOICE_LABELS: dict[type, tuple[tuple[str, ...], Callable[[object], str]]] = {
-    Project: (("company",), resource_label),
-    Environment: (("project__company",), resource_label),
+    Project: (("company",), lambda project: project.path),
+    Environment: (("project__company",), lambda environment: environment.path),
 }
 
 
@@ -160,7 +153,7 @@ class ProjectAdmin(admin.ModelAdmin):
         return obj._environment_count
 
     def autocomplete_label(self, obj):
-        return resource_label(obj)
+        return obj.path
 
 
 @admin.register(Environment)
@@ -182,7 +175,7 @@ class EnvironmentAdmin(ResourceChoicesMixin, admin.ModelAdmin):
         return obj.project.company
 
     def autocomplete_label(self, obj):
-        return resource_label(obj)
+        return obj.path
 
 
 class _UniqueWhenGlobalForm(forms.ModelForm):
