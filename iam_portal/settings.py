@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "iam_portal.orgs",
     "iam_portal.identities",
     "iam_portal.access",
+    "iam_portal.audit",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "iam_portal.access.middleware.AccessMiddleware",
+    "iam_portal.audit.middleware.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "iam_portal.urls"

@@ -83,19 +83,25 @@ Identity = User | Group | ServiceAccount
 
 
 class SystemActor:
-    """The operator at the command line (`manage.py` commands): holds every root key, like a super user.
+    """An actor that is not an account: the operator at the command line (`manage.py` commands, SYSTEM) or
+    the identity provider syncing group memberships (IDENTITY_PROVIDER). It holds every root key, like a
+    super user, so only the rules that protect everyone (the last owner) apply to it.
 
-    Services take an `actor`: a signed-in User, a ServiceAccount calling the machine API, or SYSTEM."""
+    Services take an `actor`: a signed-in User, a ServiceAccount calling the machine API, or one of these."""
 
     pk = None
     is_active = True
-    display_name = "Command line"
+    is_superuser = True
+
+    def __init__(self, kind: str, display_name: str):
+        self.kind, self.display_name = kind, display_name
 
     def __repr__(self) -> str:
-        return "SYSTEM"
+        return f"SystemActor({self.kind!r})"
 
 
-SYSTEM = SystemActor()
+SYSTEM = SystemActor("command", "Command line")
+IDENTITY_PROVIDER = SystemActor("identity-provider", "Identity provider")
 Actor = User | ServiceAccount | SystemActor
 
 

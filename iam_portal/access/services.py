@@ -7,10 +7,15 @@ Rules enforced here, for every caller (portal views, the machine API, admin acti
 - last owner: a company that has a user who is effectively Company Owner keeps at least one. The company
   row is locked first, so two concurrent changes cannot both remove "the other" owner.
 
-`identities.services` (users, groups, service accounts) uses the same guards and `binding_put`.
+Each service is an `operation`: one transaction holding the change and its audit event; a refusal is
+recorded after the rollback. `identities.services` (users, groups, service accounts) uses the same
+guards, `operation` and `binding_put`.
 """
 
 from __future__ import annotations
+
+import functools
+from contextvars import ContextVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -19,6 +24,8 @@ from iam_portal.access import catalogue, selectors
 from iam_portal.access.models import RoleBinding, binding_problem
 from iam_portal.access.resolver import AccessResolver, Actor, user_or_none
 from iam_portal.access.subjects import Resource, Subject, binding_lookup
+from iam_portal.audit.models import Action, Outcome
+from iam_portal.audit.services import event_record
 from iam_portal.identities.models import User
 from iam_portal.orgs.models import Company, Environment, Project
 
@@ -38,6 +45,58 @@ class LastOwnerRefused(ActionRefused):
 LAST_OWNER_MESSAGE = (
     "{company} must keep at least one Company Owner. Make someone else Company Owner first, then try again."
 )
+
+
+# -- one write, one transaction, and its refusals on record -------------------------------------------
+
+_depth: ContextVar[int] = ContextVar("operation_depth", default=0)
+
+# What a refused attempt records as "what was asked" (never secrets or keys).
+_ASKED = ("role", "company_role", "project_role", "email", "name", "auth_method")
+
+
+def operation(action: str):
+    """Decorates a service: it runs in one transaction, and when a rule refuses it (ActionRefused,
+    PermissionDenied) the refusal is written to the audit log after the rollback, in its own transaction.
+    Services called by another service are part of the outer operation, which records the refusal once.
+    Wrap several service calls that must succeed together (the machine API's PATCH) in `operation` too."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def run(**kwargs):
+            token = _depth.set(_depth.get() + 1)
+            try:
+                with transaction.atomic():
+                    return func(**kwargs)
+            except (ActionRefused, PermissionDenied) as refused:
+                if _depth.get() == 1:
+                    _refusal_record(action, kwargs, refused)
+                raise
+            finally:
+                _depth.reset(token)
+
+        return run
+
+    return decorate
+
+
+def _refusal_record(action: str, kwargs: dict, refused: Exception) -> None:
+    subject = next(
+        (kwargs[k] for k in ("subject", "user", "account", "group") if kwargs.get(k) is not None), None
+    )
+    resource = kwargs.get("project") or kwargs.get("company") or getattr(subject, "company", None)
+    asked = {key: kwargs[key] for key in _ASKED if isinstance(kwargs.get(key), str)}
+    if isinstance(kwargs.get("emails") or kwargs.get("member_emails"), list):
+        asked["emails"] = (kwargs.get("emails") or kwargs.get("member_emails"))[:20]
+    event_record(
+        actor=kwargs.get("actor"),
+        action=action,
+        resource=resource,
+        subject=subject,
+        after=asked or None,
+        outcome=Outcome.REFUSED,
+        message=str(refused)[:2000],
+    )
 
 
 # -- authorization --------------------------------------------------------------------------------
@@ -105,11 +164,11 @@ class OwnerGuard:
 # -- bindings -------------------------------------------------------------------------------------
 
 
-def binding_put(*, actor: Actor, subject: Subject, resource: Resource, role: str | None) -> str | None:
+def binding_write(*, actor: Actor, subject: Subject, resource: Resource, role: str | None) -> str | None:
     """Set (or with role=None remove) the one role of `subject` on `resource`. Returns the previous role.
 
-    Low level: checks that the binding is valid (`binding_problem`); callers check authorization,
-    escalation and owners.
+    Low level: checks that the binding is valid (`binding_problem`) and writes no audit event (the caller
+    records the change in its own words); callers check authorization, escalation and owners.
     """
     if role is not None and (problem := binding_problem(subject=subject, resource=resource, role=role)):
         raise ActionRefused(problem.message)
@@ -127,7 +186,29 @@ def binding_put(*, actor: Actor, subject: Subject, resource: Resource, role: str
     return previous
 
 
-@transaction.atomic
+def binding_put(*, actor: Actor, subject: Subject, resource: Resource, role: str | None) -> str | None:
+    """`binding_write`, and the role granted, changed or removed on record (nothing when nothing changed)."""
+    previous = binding_write(actor=actor, subject=subject, resource=resource, role=role)
+    if previous != role:
+        action = (
+            Action.ROLE_GRANTED
+            if previous is None
+            else Action.ROLE_REMOVED
+            if role is None
+            else Action.ROLE_CHANGED
+        )
+        event_record(
+            actor=actor,
+            action=action,
+            resource=resource,
+            subject=subject,
+            before={"role": previous} if previous else None,
+            after={"role": role} if role else None,
+        )
+    return previous
+
+
+@operation(Action.ROLE_CHANGED)
 def company_role_set(*, actor: Actor, company: Company, subject: Subject, role: str | None) -> str | None:
     """Give `subject` this company role (None removes the direct company role). Returns the previous role."""
     access = AccessResolver(actor)
@@ -139,7 +220,7 @@ def company_role_set(*, actor: Actor, company: Company, subject: Subject, role: 
     return previous
 
 
-@transaction.atomic
+@operation(Action.ROLE_CHANGED)
 def project_roles_set(
     *,
     actor: Actor,
@@ -162,17 +243,29 @@ def project_roles_set(
         binding_put(actor=actor, subject=subject, resource=environment, role=role)
 
 
-@transaction.atomic
+@operation(Action.DIRECT_ACCESS_REMOVED)
 def company_direct_access_remove(*, actor: Actor, company: Company, user: User) -> int:
     """Delete the user's own bindings on the company and on all its projects and environments.
     Group memberships stay, so access may remain through groups. Returns how many roles were removed."""
     access = AccessResolver(actor)
     with OwnerGuard(company):
         require_company_manager(access, company)
-        bindings = selectors.company_bindings(user, company)
+        bindings = selectors.company_bindings_listed(user, company)
         for role in {b.role for b in bindings}:
             check_grantable(access, company, role)
-        removed, _ = bindings.delete()
-    if not removed:
-        raise ActionRefused(f"{user} has no direct role in {company}.")
-    return removed
+        if not bindings:
+            raise ActionRefused(f"{user} has no direct role in {company}.")
+        RoleBinding.objects.filter(pk__in=[b.pk for b in bindings]).delete()
+        event_record(
+            actor=actor,
+            action=Action.DIRECT_ACCESS_REMOVED,
+            company=company,
+            subject=user,
+            before={"roles": roles_summary(bindings)},
+        )
+    return len(bindings)
+
+
+def roles_summary(bindings) -> list[dict]:
+    """Bindings as the audit log keeps them: [{"role": …, "on": "acme/webshop"}, …]."""
+    return [{"role": b.role, "on": b.resource.path} for b in bindings]

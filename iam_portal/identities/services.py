@@ -1,7 +1,8 @@
 """Writes for users, groups and service accounts of a company.
 
-Every function authorizes the actor itself, runs in one transaction and either completes or changes
-nothing. Role rules (escalation guard, last owner) come from `iam_portal.access.services`.
+Every function authorizes the actor itself, runs in one transaction (`operation`) with its audit event,
+and either completes or changes nothing (a refusal is recorded). Role rules (escalation guard, last owner)
+come from `iam_portal.access.services`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from iam_portal.access.services import (
     ActionRefused,
     OwnerGuard,
     binding_put,
+    binding_write,
     check_grantable,
     check_roles_grantable,
+    operation,
     project_roles_set,
     require_company_manager,
+    roles_summary,
 )
+from iam_portal.audit.models import Action
+from iam_portal.audit.services import event_record
 from iam_portal.identities.keys import parse_public_key
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
@@ -39,7 +45,7 @@ def find_account(email: str) -> User | None:
 # -- users ----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@operation(Action.USER_ADDED)
 def company_user_add(*, actor: Actor, company: Company, email: str, role: str) -> User:
     """Give an existing Console account access to the company with a direct company role."""
     access = AccessResolver(actor)
@@ -52,28 +58,36 @@ def company_user_add(*, actor: Actor, company: Company, email: str, role: str) -
             f"{user.email} already has direct access to {company}. Use Edit to change their role."
         )
     check_grantable(access, company, role)
-    binding_put(actor=actor, subject=user, resource=company, role=role)
+    binding_write(actor=actor, subject=user, resource=company, role=role)
+    event_record(actor=actor, action=Action.USER_ADDED, company=company, subject=user, after={"role": role})
     return user
 
 
-@transaction.atomic
+@operation(Action.USER_REMOVED)
 def company_user_remove(*, actor: Actor, company: Company, user: User) -> dict:
     """Full removal: direct roles on the company and on all its projects and environments, and every
     membership of the company's groups. Returns what was removed."""
     access = AccessResolver(actor)
     with OwnerGuard(company):
         require_company_manager(access, company)
-        bindings = selectors.company_bindings(user, company)
-        for role in set(bindings.values_list("role", flat=True)):
+        bindings = selectors.company_bindings_listed(user, company)
+        for role in {b.role for b in bindings}:
             check_grantable(access, company, role)
-        memberships = GroupMembership.objects.filter(user=user, group__company=company)
-        for group in Group.objects.filter(memberships__in=memberships):
+        groups = selectors.user_groups_in(company, user)
+        for group in groups:
             check_roles_grantable(access, group)
-        removed_roles, _ = bindings.delete()
-        removed_groups, _ = memberships.delete()
-    if not removed_roles and not removed_groups:
-        raise ActionRefused(f"{user.email} has no access to {company}.")
-    return {"roles": removed_roles, "groups": removed_groups}
+        if not bindings and not groups:
+            raise ActionRefused(f"{user.email} has no access to {company}.")
+        selectors.company_bindings(user, company).delete()
+        GroupMembership.objects.filter(user=user, group__in=groups).delete()
+        event_record(
+            actor=actor,
+            action=Action.USER_REMOVED,
+            company=company,
+            subject=user,
+            before={"roles": roles_summary(bindings), "groups": [g.name for g in groups]},
+        )
+    return {"roles": len(bindings), "groups": len(groups)}
 
 
 # -- groups ---------------------------------------------------------------------------------------
@@ -92,7 +106,7 @@ def _users_for_emails(emails: list[str]) -> list[User]:
     return [found[e] for e in sorted(found)]
 
 
-@transaction.atomic
+@operation(Action.GROUP_CREATED)
 def group_create(*, actor: Actor, company: Company, name: str, role: str, member_emails: list[str]) -> Group:
     access = AccessResolver(actor)
     require_company_manager(access, company)
@@ -106,15 +120,23 @@ def group_create(*, actor: Actor, company: Company, name: str, role: str, member
             group = Group.objects.create(company=company, name=name, created_by=user_or_none(actor))
     except IntegrityError:
         raise ActionRefused(f"A group named {name!r} already exists in {company}.") from None
-    binding_put(actor=actor, subject=group, resource=company, role=role)
+    binding_write(actor=actor, subject=group, resource=company, role=role)
     GroupMembership.objects.bulk_create(
         GroupMembership(group=group, user=u, added_by=user_or_none(actor)) for u in members
+    )
+    event_record(
+        actor=actor,
+        action=Action.GROUP_CREATED,
+        company=company,
+        subject=group,
+        after={"name": name, "role": role, "members": [u.email for u in members]},
     )
     return group
 
 
-@transaction.atomic
+@operation(Action.GROUP_RENAMED)
 def group_update(*, actor: Actor, group: Group, name: str, role: str) -> Group:
+    """Rename the group and set its company role: each change that happens is recorded on its own."""
     access = AccessResolver(actor)
     company = group.company
     require_company_manager(access, company)
@@ -125,17 +147,25 @@ def group_update(*, actor: Actor, group: Group, name: str, role: str) -> Group:
         previous = selectors.binding_role(group, company)
         check_grantable(access, company, role, previous)
         if group.name != name:
-            group.name = name
+            old_name, group.name = group.name, name
             try:
                 with transaction.atomic():
                     group.save(update_fields=["name"])
             except IntegrityError:
                 raise ActionRefused(f"A group named {name!r} already exists in {company}.") from None
+            event_record(
+                actor=actor,
+                action=Action.GROUP_RENAMED,
+                company=company,
+                subject=group,
+                before={"name": old_name},
+                after={"name": name},
+            )
         binding_put(actor=actor, subject=group, resource=company, role=role)
     return group
 
 
-@transaction.atomic
+@operation(Action.MEMBER_ADDED)
 def group_members_add(*, actor: Actor, group: Group, emails: list[str]) -> list[User]:
     """Add several members at once; an unknown email refuses the whole request. Returns the users added
     (those already in the group are skipped)."""
@@ -152,26 +182,47 @@ def group_members_add(*, actor: Actor, group: Group, emails: list[str]) -> list[
     GroupMembership.objects.bulk_create(
         GroupMembership(group=group, user=u, added_by=user_or_none(actor)) for u in added
     )
+    for user in added:
+        _membership_record(actor, Action.MEMBER_ADDED, group, user)
     return added
 
 
-@transaction.atomic
+def _membership_record(actor: Actor, action: str, group: Group, user: User) -> None:
+    """Membership events name the member as subject (their history shows it) and the group in before/after."""
+    side = {"group": group.name}
+    before, after = (None, side) if action == Action.MEMBER_ADDED else (side, None)
+    event_record(actor=actor, action=action, company=group.company, subject=user, before=before, after=after)
+
+
+@operation(Action.MEMBER_REMOVED)
 def group_member_remove(*, actor: Actor, group: Group, user: User) -> None:
     access = AccessResolver(actor)
     with OwnerGuard(group.company):
         require_company_manager(access, group.company)
         check_roles_grantable(access, group)
         deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
-    if not deleted:
-        raise ActionRefused(f"{user.email} is not a member of {group}.")
+        if not deleted:
+            raise ActionRefused(f"{user.email} is not a member of {group}.")
+        _membership_record(actor, Action.MEMBER_REMOVED, group, user)
 
 
-@transaction.atomic
+@operation(Action.GROUP_DELETED)
 def group_delete(*, actor: Actor, group: Group) -> None:
     access = AccessResolver(actor)
     with OwnerGuard(group.company):
         require_company_manager(access, group.company)
         check_roles_grantable(access, group)
+        event_record(
+            actor=actor,
+            action=Action.GROUP_DELETED,
+            company=group.company,
+            subject=group,
+            before={
+                "name": group.name,
+                "roles": roles_summary(selectors.bindings_of(group)),
+                "members": list(group.members.order_by("email").values_list("email", flat=True)[:500]),
+            },
+        )
         # Delete by id: should the owner check refuse, the caller's instance keeps its pk for the dialog.
         Group.objects.filter(pk=group.pk).delete()
 
@@ -186,7 +237,7 @@ class NewServiceAccount:
 
 
 @sensitive_variables("secret")
-@transaction.atomic
+@operation(Action.SERVICE_ACCOUNT_CREATED)
 def service_account_create(
     *, actor: Actor, company: Company, name: str, role: str, auth_method: str, public_key: str = ""
 ) -> NewServiceAccount:
@@ -214,22 +265,38 @@ def service_account_create(
             account.save()
     except IntegrityError:
         raise ActionRefused(f"A service account named {name!r} already exists in {company}.") from None
-    binding_put(actor=actor, subject=account, resource=company, role=role)
+    binding_write(actor=actor, subject=account, resource=company, role=role)
+    event_record(
+        actor=actor,
+        action=Action.SERVICE_ACCOUNT_CREATED,
+        company=company,
+        subject=account,
+        after={"name": name, "auth_method": auth_method, "role": role, "client_id": account.client_id},
+    )
     return NewServiceAccount(account, secret)
 
 
-@transaction.atomic
+@operation(Action.SERVICE_ACCOUNT_DELETED)
 def service_account_delete(*, actor: Actor, account: ServiceAccount) -> None:
     access = AccessResolver(actor)
     require_company_manager(access, account.company)
-    check_roles_grantable(access, account)
+    bindings = selectors.bindings_of(account)
+    for binding in bindings:
+        check_grantable(access, binding.resource, binding.role)
+    event_record(
+        actor=actor,
+        action=Action.SERVICE_ACCOUNT_DELETED,
+        company=account.company,
+        subject=account,
+        before={"name": account.name, "client_id": account.client_id, "roles": roles_summary(bindings)},
+    )
     account.delete()
 
 
 # -- from a project: company access plus project and environment roles in one step ------------------
 
 
-@transaction.atomic
+@operation(Action.USER_ADDED)
 def project_user_add(
     *,
     actor: Actor,
@@ -250,7 +317,7 @@ def project_user_add(
     return user
 
 
-@transaction.atomic
+@operation(Action.SERVICE_ACCOUNT_CREATED)
 def project_service_account_add(
     *,
     actor: Actor,
