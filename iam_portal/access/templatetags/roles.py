@@ -1,4 +1,8 @@
+"""How templates show roles: their label, the one role badge, and what a removal takes away."""
+
 from django import template
+from django.db.models import Model
+from django.utils.html import format_html
 
 from iam_portal.access import catalogue
 
@@ -9,3 +13,45 @@ register = template.Library()
 def role_label(role_id: str | None) -> str:
     """company-owner → Company Owner; empty for no role."""
     return catalogue.role_label(role_id)
+
+
+@register.simple_tag
+def role_badge(role: str | None, *, none: str = "", none_label: str = "", source: str = "", title: str = ""):
+    """The one way a role is shown: <span class="role role-developer">Developer</span>.
+
+    `none` is what stands in for no role ("—", "No direct role"; nothing by default), with `none_label` as its
+    accessible name where the text alone says too little. `source` marks an inherited role: the badge reads
+    "Developer (company)", is drawn dashed, and `title` says where it comes from."""
+    if not role:
+        if none_label:
+            return format_html('<span class="role-none" aria-label="{}">{}</span>', none_label, none)
+        return format_html('<span class="role-none">{}</span>', none) if none else ""
+    label = catalogue.role_label(role)
+    if source:
+        return format_html(
+            '<span class="role role-{} role-inherited" title="{}">{} ({})</span>', role, title, label, source
+        )
+    return format_html('<span class="role role-{}">{}</span>', role, label)
+
+
+@register.inclusion_tag("_consequences.html", takes_context=True)
+def consequences(context, *, bindings=(), groups=(), losing=(), losing_count=None):
+    """The one list of what a removal or a deletion takes away: the roles deleted (role and where), the groups
+    left, and who loses access to the company. `losing` may be cut short: `losing_count` is how many in all.
+    Each part takes a list, or a single object for a dialog about one identity."""
+    losing = _listed(losing)
+    total = len(losing) if losing_count is None else losing_count
+    return {
+        "company": context.get("company"),
+        "bindings": _listed(bindings),
+        "groups": _listed(groups),
+        "losing": losing,
+        "losing_count": total,
+        "losing_more": total - len(losing),
+    }
+
+
+def _listed(value) -> list:
+    if isinstance(value, Model):
+        return [value]
+    return list(value or ())

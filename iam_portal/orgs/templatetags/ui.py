@@ -1,0 +1,110 @@
+"""The two page pieces every list page and every dialog share: {% table %} and {% dialog %}.
+
+Each is a block tag: the page writes only its own part (columns and one row; the dialog's body) and the tag
+wraps it in the one markup kept in templates/_table.html and templates/_dialog.html. The page still defines
+its htmx partial around the tag ({% partialdef table inline %}, {% partialdef dialog inline %}), so views
+keep rendering "page.html#table" and "page.html#dialog". They live in orgs, the app every other app builds on.
+"""
+
+from django import template
+from django.template.base import token_kwargs
+
+register = template.Library()
+
+TABLE_SECTIONS = ("count", "row", "empty")
+
+
+@register.tag
+def table(parser, token):
+    """{% table "users-table" total=total noun="user" caption="…" %} header cells
+    {% count %} more words for the count line (optional) {% row %} one row, as `row` {% empty %} words when
+    there are no rows {% endtable %}
+
+    Options: total, noun (singular), nouns (plural, default noun + "s"), caption, class (of the container).
+    Reads `page` and `params` (pagination.table_state) from the context, like every table view provides."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("{% table %} needs the id of its container first.")
+    table_id = parser.compile_filter(bits[1])
+    options = _options(parser, bits[2:], "table")
+    sections, name = {}, "columns"
+    while name != "endtable":
+        sections[name] = parser.parse((*TABLE_SECTIONS, "endtable"))
+        name = parser.next_token().contents
+        if name in sections:
+            raise template.TemplateSyntaxError(f"{{% table %}} has two {{% {name} %}} sections.")
+    if "row" not in sections:
+        raise template.TemplateSyntaxError("{% table %} needs a {% row %} section.")
+    return TableNode(table_id, options, sections)
+
+
+class TableNode(template.Node):
+    def __init__(self, table_id, options, sections):
+        self.table_id, self.options, self.sections = table_id, options, sections
+
+    def render(self, context):
+        table_id = self.table_id.resolve(context)
+        target = f"#{table_id}"
+        # The sort headers (_sort_header.html) find the current sort and the table to reload here.
+        with context.push(target=target, sort=context["params"]["sort"]):
+            columns = self.sections["columns"].render(context)
+        rows = []
+        for row in context["page"].rows:
+            with context.push(row=row):
+                rows.append(self.sections["row"].render(context))
+        options = {name: value.resolve(context) for name, value in self.options.items()}
+        options.setdefault("nouns", f"{options.get('noun', '')}s")
+        return _render(
+            context,
+            "_table.html#shell",
+            **options,
+            id=table_id,
+            target=target,
+            columns=columns,
+            column_count=columns.count("<th"),
+            rows=rows,
+            empty=self._section(context, "empty") if not rows else "",
+            count_more=self._section(context, "count"),
+        )
+
+    def _section(self, context, name: str) -> str:
+        return self.sections[name].render(context) if name in self.sections else ""
+
+
+@register.tag
+def dialog(parser, token):
+    """{% dialog "Title" submit="Save" cancel=url %} body {% enddialog %}
+
+    A form posted back to the URL the dialog came from, with a Cancel link and a submit button
+    (danger=True for a destructive one), or, with done=url instead, a result and a "Done" button."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("{% dialog %} needs its title first.")
+    title = parser.compile_filter(bits[1])
+    options = _options(parser, bits[2:], "dialog")
+    body = parser.parse(("enddialog",))
+    parser.delete_first_token()
+    return DialogNode(title, options, body)
+
+
+class DialogNode(template.Node):
+    def __init__(self, title, options, body):
+        self.title, self.options, self.body = title, options, body
+
+    def render(self, context):
+        options = {name: value.resolve(context) for name, value in self.options.items()}
+        title, body = self.title.resolve(context), self.body.render(context)
+        return _render(context, "_dialog.html#skeleton", **options, title=title, body=body)
+
+
+def _options(parser, bits: list[str], tag: str) -> dict:
+    options = token_kwargs(bits, parser)
+    if bits:
+        raise template.TemplateSyntaxError(f"{{% {tag} %}}: options are written name=value, not {bits[0]!r}.")
+    return options
+
+
+def _render(context, partial: str, **values) -> str:
+    """Render a shared partial with the page's own context (request, csrf token, page…) plus `values`."""
+    with context.push(**values):
+        return context.template.engine.get_template(partial).render(context)
