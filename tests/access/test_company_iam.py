@@ -10,19 +10,20 @@ import re
 from urllib.parse import quote
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
-from tests.company.conftest import (
-    ALLOWED,
-    DENIED_ROLES,
+from tests.helpers import (
+    ANONYMOUS,
     HX,
-    PRINCIPALS,
+    OTHER_COMPANY_OWNER,
+    Persona,
+    assert_access_matrix,
+    assert_company_matrix,
     bind,
     company_roles,
+    count_queries,
     hx_trigger,
     messages_of,
     row_html,
@@ -90,50 +91,29 @@ ENDPOINTS = {
 }
 
 
-def call(client, method: str, url: str, data, **headers):
-    if method == "get":
-        return client.get(url, headers=headers)
-    return client.post(url, data, headers=headers)
-
-
-@pytest.mark.parametrize("who", PRINCIPALS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_role_matrix(demo, as_principal, who, endpoint):
+def test_role_matrix(demo, persona, endpoint):
     method, url_of, data, allowed_status, check = ENDPOINTS[endpoint]
-    client = as_principal(who)
-    url = url_of(demo)
-    before = snapshot()
-
-    response = call(client, method, url, data)
-
-    if who == "anonymous":
-        assert response.status_code == 302
-        assert response["Location"] == f"/accounts/login/?next={quote(url, safe='/')}"
-    elif who in DENIED_ROLES or who == "root-viewer":
-        assert response.status_code == 403
-    elif who == "globex-owner":
-        assert response.status_code == 404
-    else:
-        assert who in ALLOWED
-        assert response.status_code == allowed_status
-        if allowed_status == 302:
-            assert response["Location"] == IAM
-        if check is not None:
-            assert check(demo)
-        return
-    assert snapshot() == before
+    assert_company_matrix(
+        persona,
+        method,
+        url_of(demo),
+        data,
+        status=allowed_status,
+        back_to=IAM,
+        check=check and (lambda: check(demo)),
+    )
 
 
-@pytest.mark.parametrize("who", ["anonymous", "developer", "globex-owner", "company-owner"])
-def test_role_matrix_with_htmx_headers_keeps_the_same_statuses(demo, as_principal, who):
-    client = as_principal(who)
+def test_role_matrix_with_htmx_headers_keeps_the_same_statuses(demo, persona):
+    matrix = {
+        ANONYMOUS: 302,
+        Persona("company", DEVELOPER): 403,
+        OTHER_COMPANY_OWNER: 404,
+        Persona("company", COMPANY_OWNER): 204,
+    }
     url = edit_url("user", demo.user("senior").pk)
-    before = snapshot()
-    response = client.post(url, {"role": MAINTAINER}, headers=HX)
-    expected = {"anonymous": 302, "developer": 403, "globex-owner": 404, "company-owner": 204}[who]
-    assert response.status_code == expected
-    if who != "company-owner":
-        assert snapshot() == before
+    assert_access_matrix(persona, matrix, post=url, data={"role": MAINTAINER}, headers=HX)
 
 
 def test_unknown_company_is_404_even_for_a_super_user(demo, login):
@@ -237,13 +217,9 @@ def test_demoting_the_only_owner_is_refused_with_a_message(demo, login):
     assert snapshot() == before
 
 
-def test_demoting_the_only_owner_group_is_refused(demo, login):
-    RoleBinding.objects.filter(user=demo.user("owner"), company=demo.acme).delete()
-    owners = Group.objects.create(company=demo.acme, name="Owners")
-    bind(owners, COMPANY_OWNER, demo.acme)
-    GroupMembership.objects.create(group=owners, user=demo.user("owner"))
+def test_demoting_the_only_owner_group_is_refused(demo, login, owner_only_through_group):
     before = snapshot()
-    response = login("owner").post(edit_url("group", owners.pk), {"role": MAINTAINER})
+    response = login("owner").post(edit_url("group", owner_only_through_group.pk), {"role": MAINTAINER})
     assert response.status_code == 200
     assert "must keep at least one Company Owner" in response.content.decode()
     assert snapshot() == before
@@ -702,13 +678,6 @@ def add_identities(demo, n: int, prefix: str = "bulk") -> None:
         [GroupMembership(group=groups[i], user=u) for i, u in enumerate(users)]
         + [GroupMembership(group=demo.developers, user=u) for u in users[::2]]
     )
-
-
-def count_queries(client, url: str, **headers) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, headers=headers)
-    assert response.status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])

@@ -10,14 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
-from iam_portal.access.catalogue import (
-    COMPANY_OWNER,
-    DEVELOPER,
-    GUEST,
-    MAINTAINER,
-    PROJECT_ADMIN,
-    REPORTER,
-)
+from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import (
@@ -33,7 +26,7 @@ from iam_portal.access.services import (
 from iam_portal.identities import services as identities
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company
-from tests.company.conftest import bind, company_roles, snapshot
+from tests.helpers import PROJECT_ROLES, Persona, assert_access_matrix, bind, company_roles, snapshot
 
 # -- authorization --------------------------------------------------------------------------------
 
@@ -92,13 +85,9 @@ def test_project_admin_may_not_touch_another_project(demo):
     ],
     ids=["user_add", "user_remove", "remove_direct_access", "group_add_members", "group_delete", "sa_delete"],
 )
-@pytest.mark.parametrize("role", [GUEST, REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN])
-def test_only_company_managers_call_identity_services(demo, make_member, call, role):
-    actor = make_member(role)
-    before = snapshot()
-    with pytest.raises(PermissionDenied):
-        call(demo, actor)
-    assert snapshot() == before
+def test_only_company_managers_call_identity_services(demo, persona, call):
+    matrix = {Persona("company", role): "denied" for role in PROJECT_ROLES}
+    assert_access_matrix(persona, matrix, call=lambda actor: call(demo, actor))
 
 
 def test_owner_of_another_company_is_refused(demo):
@@ -150,8 +139,8 @@ RANKED = [GUEST, REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN, COMPANY_OWNER]
 
 @pytest.mark.parametrize("own", RANKED)
 @pytest.mark.parametrize("target", RANKED)
-def test_check_grantable_allows_up_to_the_actors_own_company_role(demo, make_member, own, target):
-    access_of = AccessResolver(make_member(own))
+def test_check_grantable_allows_up_to_the_actors_own_company_role(demo, persona, own, target):
+    access_of = AccessResolver(persona("company", own))
     if RANKED.index(target) > RANKED.index(own):
         with pytest.raises(EscalationRefused, match="above it"):
             check_grantable(access_of, demo.acme, target)
@@ -159,8 +148,8 @@ def test_check_grantable_allows_up_to_the_actors_own_company_role(demo, make_mem
         check_grantable(access_of, demo.acme, target)
 
 
-def test_check_grantable_refuses_changing_a_role_above_the_actors_own(demo, make_member):
-    maintainer = AccessResolver(make_member(MAINTAINER))
+def test_check_grantable_refuses_changing_a_role_above_the_actors_own(demo, persona):
+    maintainer = AccessResolver(persona("company", MAINTAINER))
     # Demoting someone who holds a higher role is changing that role: refused.
     with pytest.raises(EscalationRefused):
         check_grantable(maintainer, demo.acme, GUEST, COMPANY_OWNER)
@@ -189,11 +178,9 @@ def test_super_user_passes_the_guard(demo):
 
 
 @pytest.fixture
-def root_binder(demo):
+def root_binder(persona):
     """A staff member with the root key console.root.user.bind and no role anywhere."""
-    return User.objects.create_user(
-        "binder@console.test", "x", is_staff=True, root_permissions=["console.root.user.bind"]
-    )
+    return persona("staff", keys=["console.root.user.bind"])
 
 
 def test_root_binder_may_manage_company_identities(demo, root_binder):
@@ -209,17 +196,15 @@ def test_root_binder_grants_any_role_like_in_the_admin(demo, root_binder):
     assert company_roles(demo.acme)["user:senior@acme.test"] == COMPANY_OWNER
 
 
-def test_staff_without_the_bind_key_may_not_manage_company_identities(demo):
-    viewer = User.objects.create_user(
-        "viewer@console.test", "x", is_staff=True, root_permissions=["console.root.view"]
-    )
+def test_staff_without_the_bind_key_may_not_manage_company_identities(demo, persona):
+    viewer = persona("staff", keys=["console.root.view"])
     before = snapshot()
     with pytest.raises(PermissionDenied):
         set_company_role(actor=viewer, company=demo.acme, subject=demo.user("senior"), role=REPORTER)
     assert snapshot() == before
 
 
-def test_adding_a_member_counts_as_granting_the_groups_roles(demo, make_member):
+def test_adding_a_member_counts_as_granting_the_groups_roles(demo):
     """An owner of Acme adds a member to a group that (through data made in the Console admin) holds a role
     on Globex: the owner holds nothing there, so the membership would grant it. Refused, nothing added."""
     crossing = Group.objects.create(company=demo.acme, name="Crossing")
@@ -232,10 +217,10 @@ def test_adding_a_member_counts_as_granting_the_groups_roles(demo, make_member):
     assert not GroupMembership.objects.filter(group=crossing).exists()
 
 
-def test_group_roles_are_checked_against_the_actor(demo, make_member):
+def test_group_roles_are_checked_against_the_actor(demo, persona):
     owners = Group.objects.create(company=demo.acme, name="Owners")
     bind(owners, COMPANY_OWNER, demo.acme)
-    maintainer = AccessResolver(make_member(MAINTAINER))
+    maintainer = AccessResolver(persona("company", MAINTAINER))
     with pytest.raises(EscalationRefused):
         identities._check_group_roles_grantable(maintainer, owners)
     identities._check_group_roles_grantable(AccessResolver(demo.user("owner")), owners)
@@ -288,14 +273,11 @@ def test_last_owner_after_a_project_role_change_is_unaffected(demo, owner):
 
 
 @pytest.fixture
-def group_owner(demo, owner):
-    """The only owner of Acme holds the role only through the group "Owners"."""
-    RoleBinding.objects.filter(user=owner, company=demo.acme).update(role=GUEST)
-    owners = Group.objects.create(company=demo.acme, name="Owners")
-    bind(owners, COMPANY_OWNER, demo.acme)
-    GroupMembership.objects.create(group=owners, user=owner)
+def group_owner(demo, owner, owner_only_through_group):
+    """The only owner of Acme holds the role only through the group "Owners" (and is Guest directly)."""
+    bind(owner, GUEST, demo.acme)
     assert owner_emails(demo.acme) == {"owner@acme.test"}
-    return owners
+    return owner_only_through_group
 
 
 GROUP_CALLS = {
@@ -326,8 +308,8 @@ def test_the_only_owner_group_cannot_be_deleted_left_or_demoted(
     assert owner_emails(demo.acme) == {"owner@acme.test"}
 
 
-def test_an_inactive_owner_does_not_count(demo, owner, make_member):
-    other = make_member(COMPANY_OWNER)
+def test_an_inactive_owner_does_not_count(demo, owner, persona):
+    other = persona("company", COMPANY_OWNER)
     other.is_active = False
     other.save()
     before = snapshot()
@@ -336,8 +318,8 @@ def test_an_inactive_owner_does_not_count(demo, owner, make_member):
     assert snapshot() == before
 
 
-def test_with_two_owners_one_may_be_demoted_then_the_other_is_protected(demo, owner, make_member):
-    second = make_member(COMPANY_OWNER)
+def test_with_two_owners_one_may_be_demoted_then_the_other_is_protected(demo, owner, persona):
+    second = persona("company", COMPANY_OWNER)
     assert owner_emails(demo.acme) == {"owner@acme.test", second.email}
 
     set_company_role(actor=second, company=demo.acme, subject=owner, role=DEVELOPER)
@@ -350,8 +332,8 @@ def test_with_two_owners_one_may_be_demoted_then_the_other_is_protected(demo, ow
 
 
 @pytest.mark.parametrize("action", LAST_OWNER_CALLS)
-def test_with_two_owners_each_removal_path_works_once(demo, owner, make_member, action):
-    second = make_member(COMPANY_OWNER)
+def test_with_two_owners_each_removal_path_works_once(demo, owner, persona, action):
+    second = persona("company", COMPANY_OWNER)
     LAST_OWNER_CALLS[action](demo, second, owner)
     assert owner_emails(demo.acme) == {second.email}
     with pytest.raises(LastOwnerRefused):
@@ -359,8 +341,8 @@ def test_with_two_owners_each_removal_path_works_once(demo, owner, make_member, 
     assert owner_emails(demo.acme) == {second.email}
 
 
-def test_a_second_owner_through_a_group_lets_the_direct_owner_go(demo, owner, make_member):
-    other = make_member(COMPANY_OWNER, via_group=True)
+def test_a_second_owner_through_a_group_lets_the_direct_owner_go(demo, owner, persona):
+    other = persona("company", COMPANY_OWNER, via_group=True)
     set_company_role(actor=other, company=demo.acme, subject=owner, role=GUEST)
     assert owner_emails(demo.acme) == {other.email}
     group = Group.objects.get(memberships__user=other)
@@ -400,11 +382,11 @@ def test_a_refused_change_rolls_back_every_write_of_the_transaction(demo, owner)
         ("each demotes the other", PermissionDenied),
     ],
 )
-def test_two_owners_demoting_at_once_leave_one_owner(demo, make_member, scenario, refusal):
+def test_two_owners_demoting_at_once_leave_one_owner(demo, persona, scenario, refusal):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers on the database file, so there is no race")
     first = demo.user("owner")
-    second = make_member(COMPANY_OWNER)
+    second = persona("company", COMPANY_OWNER)
     company = demo.acme
     barrier = threading.Barrier(2, timeout=10)
     outcomes: dict[str, object] = {}

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, User
-from tests.browser.helpers import dialog, expect_dialog_closed
+from tests.helpers import dialog, expect_dialog_closed
 
 OWNER = "owner@acme.test"
 

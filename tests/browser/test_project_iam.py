@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.identities.models import User
-from tests.browser.helpers import dialog, expect_dialog_closed
+from tests.helpers import dialog, expect_dialog_closed
 
 PROJECT_IAM = "/companies/acme/projects/webshop/iam/"
 # Columns: Type, Name, Company role, Project role, then one per environment (production, staging).

@@ -2,24 +2,13 @@
 (copied from the result dialog, nowhere afterwards); Private Key JWT takes a PEM public key and shows its
 key id; and deleting an account."""
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from playwright.sync_api import expect
 
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import ServiceAccount, hash_secret
-from tests.browser.helpers import dialog, expect_dialog_closed
+from tests.helpers import dialog, expect_dialog_closed, public_pem, rsa_private_key
 
 OWNER = "owner@acme.test"
-
-
-def public_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
 
 
 def test_client_secret_is_shown_once(signed_in, url, live_server, demo):
@@ -97,7 +86,7 @@ def test_private_key_jwt_with_a_pem_key_shows_the_key_id(signed_in, url, demo):
     expect(dialog(page).locator(".field-public-key .error")).to_be_visible()
     assert not ServiceAccount.objects.filter(name="release-bot").exists()
 
-    dialog(page).get_by_label("Public key").fill(public_pem())
+    dialog(page).get_by_label("Public key").fill(public_pem(rsa_private_key()))
     dialog(page).get_by_role("button", name="Add service account").click()
     expect(dialog(page).get_by_role("heading", name="Service account created")).to_be_visible()
     account = ServiceAccount.objects.get(company=demo.acme, name="release-bot")

@@ -7,19 +7,16 @@ import re
 from urllib.parse import quote
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, User
-from tests.company.conftest import (
-    ALLOWED,
-    DENIED_ROLES,
+from tests.helpers import (
     HX,
-    PRINCIPALS,
+    assert_company_matrix,
     bind,
     company_roles,
+    count_queries,
     hx_trigger,
     messages_of,
     row_html,
@@ -35,18 +32,10 @@ def remove_url(pk: int, company: str = "acme") -> str:
     return f"/companies/{company}/users/{pk}/remove/"
 
 
-@pytest.fixture
-def newcomer(db):
-    return User.objects.create_user("newcomer@example.test", "x-password-not-used", full_name="Nina Newcomer")
-
-
 # -- the authorization matrix ---------------------------------------------------------------------
 
 
-def endpoints(demo):
-    newcomer = User.objects.get_or_create(
-        email="newcomer@example.test", defaults={"full_name": "Nina Newcomer"}
-    )[0]
+def endpoints(demo, newcomer):
     junior = demo.user("junior1")
     return {
         "users": ("get", USERS, None, 200, None),
@@ -76,31 +65,10 @@ def endpoints(demo):
 ENDPOINT_NAMES = ["users", "users-search", "add-dialog", "add", "remove-dialog", "remove"]
 
 
-@pytest.mark.parametrize("who", PRINCIPALS)
 @pytest.mark.parametrize("endpoint", ENDPOINT_NAMES)
-def test_role_matrix(demo, as_principal, who, endpoint):
-    method, url, data, allowed_status, check = endpoints(demo)[endpoint]
-    client = as_principal(who)
-    before = snapshot()
-
-    response = client.get(url) if method == "get" else client.post(url, data)
-
-    if who == "anonymous":
-        assert response.status_code == 302
-        assert response["Location"] == f"/accounts/login/?next={quote(url, safe='/')}"
-    elif who in DENIED_ROLES or who == "root-viewer":
-        assert response.status_code == 403
-    elif who == "globex-owner":
-        assert response.status_code == 404
-    else:
-        assert who in ALLOWED
-        assert response.status_code == allowed_status
-        if allowed_status == 302:
-            assert response["Location"] == USERS
-        if check is not None:
-            assert check()
-        return
-    assert snapshot() == before
+def test_role_matrix(demo, persona, newcomer, endpoint):
+    method, url, data, allowed_status, check = endpoints(demo, newcomer)[endpoint]
+    assert_company_matrix(persona, method, url, data, status=allowed_status, back_to=USERS, check=check)
 
 
 # -- the page -------------------------------------------------------------------------------------
@@ -400,12 +368,10 @@ def test_removing_the_only_owner_is_refused(demo, login):
     assert snapshot() == before
 
 
-def test_removing_the_only_owner_who_is_owner_through_a_group_is_refused(demo, login):
+def test_removing_the_only_owner_who_is_owner_through_a_group_is_refused(
+    demo, login, owner_only_through_group
+):
     owner = demo.user("owner")
-    RoleBinding.objects.filter(user=owner, company=demo.acme).delete()
-    owners = Group.objects.create(company=demo.acme, name="Owners")
-    bind(owners, COMPANY_OWNER, demo.acme)
-    GroupMembership.objects.create(group=owners, user=owner)
     before = snapshot()
     response = login("owner").post(remove_url(owner.pk))
     assert response.status_code == 200
@@ -494,13 +460,6 @@ def add_users(demo, n: int, prefix: str) -> None:
         [GroupMembership(group=groups[i], user=u) for i, u in enumerate(users)]
         + [GroupMembership(group=demo.developers, user=u) for u in users]
     )
-
-
-def count_queries(client, url: str, **headers) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, headers=headers)
-    assert response.status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])
