@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import PermissionDenied
@@ -60,6 +62,33 @@ def count_queries(client, url: str, params=None, **headers) -> int:
     return len(queries)
 
 
+def assert_form_refused(client, url: str, data: dict, error: str, **headers):
+    """POSTing `data` re-renders the form (200, no HX-Trigger) showing `error`, and nothing changes.
+    Returns the response."""
+    before = snapshot()
+    response = client.post(url, data, headers=headers)
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert "HX-Trigger" not in response
+    assert snapshot() == before
+    return response
+
+
+def assert_csrf_refused(client, url: str, data: dict, *, token_from: str = "") -> None:
+    """`client` enforces CSRF checks and is signed in. A POST without the token is 403, with or without
+    htmx, and nothing changes. With token_from (a page that sets the CSRF cookie) the same POST carrying the
+    token then succeeds over htmx (204): the 403 was the CSRF check."""
+    before = snapshot()
+    for headers in ({}, HX):
+        assert client.post(url, data, headers=headers).status_code == 403
+    assert snapshot() == before
+    if token_from:
+        client.get(token_from)
+        token = client.cookies["csrftoken"].value
+        assert client.post(url, data, headers={**HX, "X-CSRFToken": token}).status_code == 204
+        assert snapshot() != before
+
+
 # -- the database ---------------------------------------------------------------------------------
 
 
@@ -96,6 +125,16 @@ def snapshot() -> dict:
         ),
         "users": sorted(User.objects.values_list("pk", "email", "is_active")),
     }
+
+
+@contextmanager
+def changes_nothing(raises: type[Exception], match: str | None = None):
+    """with changes_nothing(LastOwnerRefused): ... — the block must raise `raises` (its message matching
+    `match`) and leave every row as it was (snapshot())."""
+    before = snapshot()
+    with pytest.raises(raises, match=match):
+        yield
+    assert snapshot() == before
 
 
 def company_roles(company: Company) -> dict[str, str]:
@@ -433,6 +472,20 @@ def no_inline_rows(*prefixes: str) -> dict:
 def dialog(page: Page) -> Locator:
     """The one <dialog> of base.html that every htmx dialog loads into."""
     return page.locator("#dialog")
+
+
+def open_dialog(link: Locator, heading: str) -> Locator:
+    """Click a link (or a button) that loads a dialog, and wait for the dialog's heading; returns the dialog."""
+    link.click()
+    loaded = dialog(link.page)
+    expect(loaded.get_by_role("heading", name=heading)).to_be_visible()
+    return loaded
+
+
+def submit_company_role(page: Page, role: str, button: str) -> None:
+    """Choose `role` (its label) as the open dialog's company role and press `button`."""
+    dialog(page).get_by_label("Company role").select_option(label=role)
+    dialog(page).get_by_role("button", name=button).click()
 
 
 def expect_dialog_closed(page: Page) -> None:

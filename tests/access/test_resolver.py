@@ -508,20 +508,36 @@ def test_a_user_without_bindings_gets_nothing(demo, persona):
 # -- lists ------------------------------------------------------------------------------------------------
 
 
+LISTINGS = {
+    "projects of acme": lambda demo, resolver: {p.slug for p in resolver.visible_projects(demo.acme)},
+    "environments of webshop": lambda demo, resolver: {
+        e.env_id for e in resolver.visible_environments(demo.webshop)
+    },
+    "companies": lambda demo, resolver: {c.slug for c in resolver.companies()},
+}
+
+
 @pytest.mark.parametrize(
-    ("name", "expected"),
+    ("listing", "name", "expected"),
     [
-        ("owner", {"webshop", "payments"}),
-        ("admin", {"webshop", "payments"}),
-        ("junior1", {"webshop", "payments"}),  # company Developer through the group
-        ("pm", {"webshop"}),
-        ("designer1", {"webshop"}),
-        ("owner@globex.test", set()),
+        ("projects of acme", "owner", {"webshop", "payments"}),
+        ("projects of acme", "admin", {"webshop", "payments"}),
+        ("projects of acme", "junior1", {"webshop", "payments"}),  # company Developer through the group
+        ("projects of acme", "pm", {"webshop"}),
+        ("projects of acme", "designer1", {"webshop"}),
+        ("projects of acme", "owner@globex.test", set()),
+        ("environments of webshop", "designer1", {"production", "staging"}),
+        ("environments of webshop", "senior", {"production", "staging"}),
+        ("environments of webshop", "owner", {"production", "staging"}),
+        ("environments of webshop", "owner@globex.test", set()),
+        ("companies", "owner", {"acme"}),
+        ("companies", "junior1", {"acme"}),
+        ("companies", "owner@globex.test", {"globex"}),
+        ("companies", "admin", {"acme", "globex"}),
     ],
 )
-def test_visible_projects(demo, name, expected):
-    resolver = AccessResolver(demo.user(name))
-    assert {p.slug for p in resolver.visible_projects(demo.acme)} == expected
+def test_what_each_demo_account_sees_listed(demo, listing, name, expected):
+    assert LISTINGS[listing](demo, AccessResolver(demo.user(name))) == expected
 
 
 def test_company_guest_does_not_see_the_projects(demo, persona):
@@ -545,20 +561,6 @@ def test_visible_projects_of_other_company(demo):
     assert [p.slug for p in resolver.visible_projects(demo.globex)] == ["research"]
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("designer1", {"production", "staging"}),
-        ("senior", {"production", "staging"}),
-        ("owner", {"production", "staging"}),
-        ("owner@globex.test", set()),
-    ],
-)
-def test_visible_environments(demo, name, expected):
-    resolver = AccessResolver(demo.user(name))
-    assert {e.env_id for e in resolver.visible_environments(demo.webshop)} == expected
-
-
 def test_an_environment_binding_shows_only_that_environment(demo, persona):
     user = persona("no-access")
     bind(user, "reporter", demo.staging)
@@ -573,19 +575,6 @@ def test_project_guest_does_not_see_the_environments(demo, persona):
     resolver = AccessResolver(user)
     assert [p.slug for p in resolver.visible_projects(demo.acme)] == ["webshop"]
     assert list(resolver.visible_environments(demo.webshop)) == []
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("owner", {"acme"}),
-        ("junior1", {"acme"}),
-        ("owner@globex.test", {"globex"}),
-        ("admin", {"acme", "globex"}),
-    ],
-)
-def test_companies(demo, name, expected):
-    assert {c.slug for c in AccessResolver(demo.user(name)).companies()} == expected
 
 
 def test_companies_of_service_accounts(demo):

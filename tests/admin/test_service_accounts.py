@@ -23,6 +23,17 @@ def add(admin_client, **fields):
     return admin_client.post(admin_url(ServiceAccount, "add"), data)
 
 
+def add_jwt(admin_client, demo, name, public_key_text):
+    """Add a Private Key JWT account of Acme."""
+    return add(
+        admin_client,
+        company=demo.acme.pk,
+        name=name,
+        auth_method="private_key_jwt",
+        public_key_text=public_key_text,
+    )
+
+
 @pytest.fixture(scope="module")
 def key_and_pem():
     key = rsa_private_key()
@@ -85,13 +96,7 @@ def test_company_service_account_cannot_hold_root_keys(admin_client, demo):
 
 def test_private_key_jwt_with_pem_stores_the_jwk_and_kid(admin_client, demo, key_and_pem):
     key, pem = key_and_pem
-    response = add(
-        admin_client,
-        company=demo.acme.pk,
-        name="jwt-robot",
-        auth_method="private_key_jwt",
-        public_key_text=pem,
-    )
+    response = add_jwt(admin_client, demo, "jwt-robot", pem)
     assert response.status_code == 302
     account = ServiceAccount.objects.get(name="jwt-robot")
     numbers = key.public_key().public_numbers()
@@ -124,13 +129,7 @@ def test_private_key_jwt_with_jwk_keeps_its_kid(admin_client, demo):
     ],
 )
 def test_bad_public_key_is_a_form_error_and_creates_nothing(admin_client, demo, key_text, message):
-    response = add(
-        admin_client,
-        company=demo.acme.pk,
-        name="bad-key",
-        auth_method="private_key_jwt",
-        public_key_text=key_text,
-    )
+    response = add_jwt(admin_client, demo, "bad-key", key_text)
     assert response.status_code == 200
     assert message in " ".join(response.context["adminform"].form.errors["public_key_text"])
     assert not ServiceAccount.objects.filter(name="bad-key").exists()
