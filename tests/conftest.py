@@ -70,7 +70,7 @@ def persona(demo):
 @pytest.fixture
 def login(client):
     """Signs the test client in and returns it: login("owner") as owner@acme.test (a demo name or an
-    email), login(user) as any User (e.g. one from persona()), login(None) stays signed out."""
+    email), login(user) as any User (e.g. one from persona()); login(None) signs nobody in."""
 
     def sign_in(who: str | User | None):
         if isinstance(who, str):

@@ -1,11 +1,12 @@
 """Plain helpers shared by the tests (fixtures live in the conftests, and nothing imports a conftest).
 
-- responses: HX, hx_trigger, messages_of, row_html, count_queries
-- the database: bind, snapshot ("nothing changed"), company_roles
-- personas and the authorization matrices: Persona, the persona sets, assert_access_matrix
+- responses: HX, hx_trigger, messages_of, row_html, count_queries, assert_form_refused, assert_csrf_refused
+- the database: bind, snapshot ("nothing changed"), changes_nothing, company_roles
+- personas and authorization matrices: Persona and the persona sets, assert_access_matrix, and the two
+  tables most pages share (may_manage_company / assert_company_matrix, project_matrix)
 - keys: rsa_private_key, public_pem
 - the admin: admin_url, form_data, add_inline_row, no_inline_rows, MODELS, an_object
-- the browser: dialog, expect_dialog_closed
+- the browser: dialog, open_dialog, submit_company_role, expect_dialog_closed
 """
 
 from __future__ import annotations
@@ -309,7 +310,7 @@ def assert_access_matrix(
 
     `persona` is the persona fixture. Each row signs a fresh client in and runs inside its own savepoint,
     rolled back afterwards, so every row starts from the same data. A denial (403, 404, 405, a redirect to
-    a login page, PermissionDenied) and every GET must leave every identity row as it was (snapshot()); an
+    a login page, PermissionDenied) and every GET must leave every row of snapshot() as it was; an
     anonymous visitor's redirect must go to the login page with the URL as `next`. then(persona, response
     or result) runs after each allowed row that got its expected outcome, before the rollback: the place to
     check what the allowed action did.
