@@ -156,21 +156,24 @@ def test_group_name_is_unique_in_its_company_whatever_the_case(world, name):
     assert_refused(lambda: Group.objects.create(company=world["company"], name=name))
 
 
-def test_the_same_group_name_is_fine_in_another_company(world):
+@pytest.mark.parametrize(
+    ("model", "fields", "same"),
+    [
+        (Group, {"name": "TEAM"}, {"name__iexact": "team"}),
+        (ServiceAccount, {"name": "bot"}, {"name": "bot"}),
+        (Project, {"slug": "webshop", "name": "Webshop"}, {"slug": "webshop"}),
+    ],
+    ids=["group-name", "service-account-name", "project-slug"],
+)
+def test_the_same_name_is_fine_in_another_company(world, model, fields, same):
     globex = Company.objects.create(slug="globex", name="Globex")
-    Group.objects.create(company=globex, name="TEAM")
-    assert Group.objects.filter(name__iexact="team").count() == 2
+    model.objects.create(company=globex, **fields)
+    assert model.objects.filter(**same).count() == 2
 
 
 @pytest.mark.parametrize("name", ["bot", "BOT"])
 def test_service_account_name_is_unique_in_its_company(world, name):
     assert_refused(lambda: ServiceAccount.objects.create(company=world["company"], name=name))
-
-
-def test_the_same_service_account_name_is_fine_in_another_company(world):
-    globex = Company.objects.create(slug="globex", name="Globex")
-    ServiceAccount.objects.create(company=globex, name="bot")
-    assert ServiceAccount.objects.filter(name="bot").count() == 2
 
 
 def test_root_service_account_name_is_unique_among_root_accounts(world):
@@ -188,12 +191,6 @@ def test_service_account_client_id_is_unique(world):
 
 def test_project_slug_is_unique_in_its_company(world):
     assert_refused(lambda: Project.objects.create(company=world["company"], slug="webshop", name="Again"))
-
-
-def test_the_same_project_slug_is_fine_in_another_company(world):
-    globex = Company.objects.create(slug="globex", name="Globex")
-    Project.objects.create(company=globex, slug="webshop", name="Webshop")
-    assert Project.objects.filter(slug="webshop").count() == 2
 
 
 def test_company_slug_is_unique(world):
@@ -226,42 +223,26 @@ def test_group_membership_is_unique(world):
 JWK = {"kty": "RSA", "n": "abc", "e": "AQAB"}
 
 
-def test_a_secret_account_may_not_carry_a_public_key(world):
-    assert_refused(
-        lambda: ServiceAccount.objects.create(
-            company=world["company"],
-            name="mixed",
-            auth_method=ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC,
-            secret_hash="0" * 64,
-            public_key=JWK,
-        )
-    )
+SECRET, KEY = ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC, ServiceAccount.AuthMethod.PRIVATE_KEY_JWT
 
 
-def test_a_jwt_account_needs_a_public_key(world):
-    assert_refused(
-        lambda: ServiceAccount.objects.create(
-            company=world["company"], name="keyless", auth_method=ServiceAccount.AuthMethod.PRIVATE_KEY_JWT
-        )
-    )
-
-
-def test_a_jwt_account_may_not_carry_a_secret(world):
-    assert_refused(
-        lambda: ServiceAccount.objects.create(
-            company=world["company"],
-            name="both",
-            auth_method=ServiceAccount.AuthMethod.PRIVATE_KEY_JWT,
-            public_key=JWK,
-            secret_hash="0" * 64,
-        )
-    )
-
-
-def test_an_unknown_auth_method_is_refused(world):
-    assert_refused(
-        lambda: ServiceAccount.objects.create(company=world["company"], name="odd", auth_method="password")
-    )
+@pytest.mark.parametrize(
+    ("name", "credentials"),
+    [
+        ("mixed", {"auth_method": SECRET, "secret_hash": "0" * 64, "public_key": JWK}),
+        ("keyless", {"auth_method": KEY}),
+        ("both", {"auth_method": KEY, "public_key": JWK, "secret_hash": "0" * 64}),
+        ("odd", {"auth_method": "password"}),
+    ],
+    ids=[
+        "a-secret-account-may-not-carry-a-public-key",
+        "a-jwt-account-needs-a-public-key",
+        "a-jwt-account-may-not-carry-a-secret",
+        "an-unknown-auth-method",
+    ],
+)
+def test_credentials_that_do_not_fit_the_method_are_refused(world, name, credentials):
+    assert_refused(lambda: ServiceAccount.objects.create(company=world["company"], name=name, **credentials))
 
 
 def test_switching_method_without_switching_credentials_is_refused(world):

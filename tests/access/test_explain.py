@@ -162,27 +162,27 @@ def test_json_keeps_identity_and_resource_as_given(demo):
     assert payload["resource"] == "acme"
 
 
-def test_json_with_a_granted_permission(demo):
-    result = explain("pm@acme.test", "acme/webshop", "console.project.users.manage", "--json")
-    assert result.code == 0
+@pytest.mark.parametrize(
+    ("resource", "key", "code", "permissions"),
+    [
+        (
+            "acme/webshop",
+            "console.project.users.manage",
+            0,
+            {"console.project.users.manage": ["Project Administrator on project acme/webshop (direct)"]},
+        ),
+        ("acme", "console.company.users.manage", 1, {}),
+    ],
+    ids=["granted", "refused"],
+)
+def test_json_with_a_permission(demo, resource, key, code, permissions):
+    result = explain("pm@acme.test", resource, key, "--json")
+    assert result.code == code
     assert json.loads(result.out) == {
         "identity": "pm@acme.test",
-        "resource": "acme/webshop",
-        "permissions": {
-            "console.project.users.manage": ["Project Administrator on project acme/webshop (direct)"]
-        },
-        "granted": True,
-    }
-
-
-def test_json_with_a_refused_permission(demo):
-    result = explain("pm@acme.test", "acme", "console.company.users.manage", "--json")
-    assert result.code == 1
-    assert json.loads(result.out) == {
-        "identity": "pm@acme.test",
-        "resource": "acme",
-        "permissions": {},
-        "granted": False,
+        "resource": resource,
+        "permissions": permissions,
+        "granted": code == 0,
     }
 
 

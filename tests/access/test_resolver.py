@@ -9,6 +9,7 @@ from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import ROOT_SA_PATH, SUPERUSER_PATH, AccessResolver
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount
 from iam_portal.orgs.models import Environment, Project
+from tests.helpers import bind
 
 DEVELOPERS_PATH = 'Developer on company acme (via group "Acme Developers")'
 
@@ -177,8 +178,8 @@ def test_junior_on_staging_adds_company_project_and_environment_roles(demo):
     }
 
 
-def test_a_lower_level_role_cannot_take_away_what_a_higher_level_grants(demo, new_user, bind):
-    user = new_user()
+def test_a_lower_level_role_cannot_take_away_what_a_higher_level_grants(demo, persona):
+    user = persona("no-access")
     bind(user, "maintainer", demo.acme)
     bind(user, "guest", demo.webshop)
     bind(user, "reporter", demo.production)
@@ -188,8 +189,8 @@ def test_a_lower_level_role_cannot_take_away_what_a_higher_level_grants(demo, ne
     assert resolver.role_on(demo.production) == "maintainer"
 
 
-def test_two_groups_and_a_direct_binding_add_up(demo, new_user, bind):
-    user = new_user()
+def test_two_groups_and_a_direct_binding_add_up(demo, persona):
+    user = persona("no-access")
     ops = Group.objects.create(company=demo.acme, name="Ops")
     GroupMembership.objects.create(group=ops, user=user)
     GroupMembership.objects.create(group=demo.developers, user=user)
@@ -209,8 +210,8 @@ def test_two_groups_and_a_direct_binding_add_up(demo, new_user, bind):
 
 
 @pytest.mark.parametrize("role", catalogue.ROLE_IDS)
-def test_a_company_role_flows_down_to_every_project_and_environment(demo, new_user, bind, role):
-    user = new_user()
+def test_a_company_role_flows_down_to_every_project_and_environment(demo, persona, role):
+    user = persona("no-access")
     bind(user, role, demo.acme)
     resolver = AccessResolver(user)
     assert resolver.keys(demo.acme) == company_keys(role)
@@ -222,8 +223,8 @@ def test_a_company_role_flows_down_to_every_project_and_environment(demo, new_us
     assert resolver.keys(demo.globex) == frozenset()
 
 
-def test_company_maintainer_capabilities_reach_project_and_environment(demo, new_user, bind):
-    user = new_user()
+def test_company_maintainer_capabilities_reach_project_and_environment(demo, persona):
+    user = persona("no-access")
     bind(user, "maintainer", demo.acme)
     resolver = AccessResolver(user)
     assert resolver.can("project.view", demo.payments)
@@ -237,8 +238,8 @@ def test_company_maintainer_capabilities_reach_project_and_environment(demo, new
     assert not resolver.can("company.identities.manage", demo.acme)
 
 
-def test_a_project_role_flows_down_to_its_environments_only(demo, new_user, bind):
-    user = new_user()
+def test_a_project_role_flows_down_to_its_environments_only(demo, persona):
+    user = persona("no-access")
     bind(user, "maintainer", demo.payments)
     resolver = AccessResolver(user)
     assert resolver.keys(demo.acme) == frozenset()
@@ -251,8 +252,8 @@ def test_a_project_role_flows_down_to_its_environments_only(demo, new_user, bind
     assert not resolver.can("project.view", demo.webshop)
 
 
-def test_an_environment_role_does_not_flow_up_or_sideways(demo, new_user, bind):
-    user = new_user()
+def test_an_environment_role_does_not_flow_up_or_sideways(demo, persona):
+    user = persona("no-access")
     bind(user, "maintainer", demo.staging)
     resolver = AccessResolver(user)
     assert resolver.keys(demo.staging) == environment_keys("maintainer")
@@ -262,8 +263,8 @@ def test_an_environment_role_does_not_flow_up_or_sideways(demo, new_user, bind):
     assert resolver.keys(demo.acme) == frozenset()
 
 
-def test_an_environment_reporter_only_views_that_environment(demo, new_user, bind):
-    user = new_user()
+def test_an_environment_reporter_only_views_that_environment(demo, persona):
+    user = persona("no-access")
     bind(user, "reporter", demo.production)
     resolver = AccessResolver(user)
     assert resolver.keys(demo.production) == {"console.environment.view"}
@@ -342,8 +343,8 @@ def test_root_service_account_without_view_key_sees_no_company(demo):
     assert resolver.has("console.root.company.create", demo.acme)
 
 
-def test_staff_user_holds_the_root_keys_listed_on_them(demo, new_user):
-    staff = new_user("staff", is_staff=True, root_permissions=["console.root.user.bind"])
+def test_staff_user_holds_the_root_keys_listed_on_them(demo, persona):
+    staff = persona("staff", keys=["console.root.user.bind"])
     resolver = AccessResolver(staff)
     assert resolver.permissions(demo.acme) == {"console.root.user.bind": [ROOT_SA_PATH]}
     assert resolver.can("company.identities.manage", demo.acme)
@@ -351,8 +352,8 @@ def test_staff_user_holds_the_root_keys_listed_on_them(demo, new_user):
     assert not resolver.can("company.view", demo.acme)
 
 
-def test_root_keys_of_a_non_staff_user_are_ignored(demo, new_user):
-    user = new_user(root_permissions=["console.root.view"])
+def test_root_keys_of_a_non_staff_user_are_ignored(demo, persona):
+    user = persona("no-access", keys=["console.root.view"])
     assert AccessResolver(user).root_keys == frozenset()
     assert AccessResolver(user).permissions(demo.acme) == {}
 
@@ -497,8 +498,8 @@ def test_anonymous_gets_nothing_and_costs_no_query(demo, django_assert_num_queri
     assert list(resolver.visible_environments(demo.webshop)) == []
 
 
-def test_a_user_without_bindings_gets_nothing(demo, new_user):
-    resolver = AccessResolver(new_user())
+def test_a_user_without_bindings_gets_nothing(demo, persona):
+    resolver = AccessResolver(persona("no-access"))
     assert resolver.permissions(demo.production) == {}
     assert list(resolver.companies()) == []
     assert not resolver.has_company_access(demo.acme)
@@ -507,30 +508,46 @@ def test_a_user_without_bindings_gets_nothing(demo, new_user):
 # -- lists ------------------------------------------------------------------------------------------------
 
 
+LISTINGS = {
+    "projects of acme": lambda demo, resolver: {p.slug for p in resolver.visible_projects(demo.acme)},
+    "environments of webshop": lambda demo, resolver: {
+        e.env_id for e in resolver.visible_environments(demo.webshop)
+    },
+    "companies": lambda demo, resolver: {c.slug for c in resolver.companies()},
+}
+
+
 @pytest.mark.parametrize(
-    ("name", "expected"),
+    ("listing", "name", "expected"),
     [
-        ("owner", {"webshop", "payments"}),
-        ("admin", {"webshop", "payments"}),
-        ("junior1", {"webshop", "payments"}),  # company Developer through the group
-        ("pm", {"webshop"}),
-        ("designer1", {"webshop"}),
-        ("owner@globex.test", set()),
+        ("projects of acme", "owner", {"webshop", "payments"}),
+        ("projects of acme", "admin", {"webshop", "payments"}),
+        ("projects of acme", "junior1", {"webshop", "payments"}),  # company Developer through the group
+        ("projects of acme", "pm", {"webshop"}),
+        ("projects of acme", "designer1", {"webshop"}),
+        ("projects of acme", "owner@globex.test", set()),
+        ("environments of webshop", "designer1", {"production", "staging"}),
+        ("environments of webshop", "senior", {"production", "staging"}),
+        ("environments of webshop", "owner", {"production", "staging"}),
+        ("environments of webshop", "owner@globex.test", set()),
+        ("companies", "owner", {"acme"}),
+        ("companies", "junior1", {"acme"}),
+        ("companies", "owner@globex.test", {"globex"}),
+        ("companies", "admin", {"acme", "globex"}),
     ],
 )
-def test_visible_projects(demo, name, expected):
-    resolver = AccessResolver(demo.user(name))
-    assert {p.slug for p in resolver.visible_projects(demo.acme)} == expected
+def test_what_each_demo_account_sees_listed(demo, listing, name, expected):
+    assert LISTINGS[listing](demo, AccessResolver(demo.user(name))) == expected
 
 
-def test_company_guest_does_not_see_the_projects(demo, new_user, bind):
-    user = new_user()
+def test_company_guest_does_not_see_the_projects(demo, persona):
+    user = persona("no-access")
     bind(user, "guest", demo.acme)
     assert list(AccessResolver(user).visible_projects(demo.acme)) == []
 
 
-def test_a_group_project_binding_makes_the_project_visible_to_members(demo, new_user, bind):
-    user = new_user()
+def test_a_group_project_binding_makes_the_project_visible_to_members(demo, persona):
+    user = persona("no-access")
     team = Group.objects.create(company=demo.acme, name="Payments team")
     GroupMembership.objects.create(group=team, user=user)
     bind(team, "guest", demo.payments)
@@ -544,47 +561,20 @@ def test_visible_projects_of_other_company(demo):
     assert [p.slug for p in resolver.visible_projects(demo.globex)] == ["research"]
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("designer1", {"production", "staging"}),
-        ("senior", {"production", "staging"}),
-        ("owner", {"production", "staging"}),
-        ("owner@globex.test", set()),
-    ],
-)
-def test_visible_environments(demo, name, expected):
-    resolver = AccessResolver(demo.user(name))
-    assert {e.env_id for e in resolver.visible_environments(demo.webshop)} == expected
-
-
-def test_an_environment_binding_shows_only_that_environment(demo, new_user, bind):
-    user = new_user()
+def test_an_environment_binding_shows_only_that_environment(demo, persona):
+    user = persona("no-access")
     bind(user, "reporter", demo.staging)
     resolver = AccessResolver(user)
     assert [e.env_id for e in resolver.visible_environments(demo.webshop)] == ["staging"]
     assert list(resolver.visible_projects(demo.acme)) == []
 
 
-def test_project_guest_does_not_see_the_environments(demo, new_user, bind):
-    user = new_user()
+def test_project_guest_does_not_see_the_environments(demo, persona):
+    user = persona("no-access")
     bind(user, "guest", demo.webshop)
     resolver = AccessResolver(user)
     assert [p.slug for p in resolver.visible_projects(demo.acme)] == ["webshop"]
     assert list(resolver.visible_environments(demo.webshop)) == []
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("owner", {"acme"}),
-        ("junior1", {"acme"}),
-        ("owner@globex.test", {"globex"}),
-        ("admin", {"acme", "globex"}),
-    ],
-)
-def test_companies(demo, name, expected):
-    assert {c.slug for c in AccessResolver(demo.user(name)).companies()} == expected
 
 
 def test_companies_of_service_accounts(demo):
@@ -592,7 +582,7 @@ def test_companies_of_service_accounts(demo):
     assert [c.slug for c in AccessResolver(demo.reader).companies()] == ["acme"]
 
 
-def test_companies_include_both_for_a_user_in_two_companies(demo, bind):
+def test_companies_include_both_for_a_user_in_two_companies(demo):
     senior = demo.user("senior")
     bind(senior, "reporter", demo.globex)
     assert {c.slug for c in AccessResolver(senior).companies()} == {"acme", "globex"}
@@ -620,8 +610,8 @@ def test_role_on_is_the_highest_role_reaching_the_target(demo, name, target, exp
     assert AccessResolver(demo.user(name)).role_on(getattr(demo, target)) == expected
 
 
-def test_company_access_through_group_membership_only(demo, new_user):
-    user = new_user()
+def test_company_access_through_group_membership_only(demo, persona):
+    user = persona("no-access")
     idle = Group.objects.create(company=demo.acme, name="No roles")
     GroupMembership.objects.create(group=idle, user=user)
     resolver = AccessResolver(user)
@@ -632,16 +622,16 @@ def test_company_access_through_group_membership_only(demo, new_user):
     assert list(resolver.visible_projects(demo.acme)) == []
 
 
-def test_company_access_through_a_direct_company_binding(demo, new_user, bind):
-    user = new_user()
+def test_company_access_through_a_direct_company_binding(demo, persona):
+    user = persona("no-access")
     bind(user, "guest", demo.globex)
     resolver = AccessResolver(user)
     assert resolver.has_company_access(demo.globex)
     assert not resolver.has_company_access(demo.acme)
 
 
-def test_a_project_binding_alone_gives_no_company_access(demo, new_user, bind):
-    user = new_user()
+def test_a_project_binding_alone_gives_no_company_access(demo, persona):
+    user = persona("no-access")
     bind(user, "maintainer", demo.webshop)
     resolver = AccessResolver(user)
     assert not resolver.has_company_access(demo.acme)

@@ -4,7 +4,7 @@ import pytest
 
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, ServiceAccount, User
-from tests.admin.conftest import add_inline_row, admin_url, form_data, no_inline_rows
+from tests.helpers import add_inline_row, admin_url, form_data, no_inline_rows
 
 
 def inline_errors(response, prefix="role_bindings") -> str:

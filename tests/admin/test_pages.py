@@ -4,35 +4,9 @@ import pytest
 from django.urls import reverse
 
 from iam_portal.access.models import RoleBinding
-from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
-from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
-from tests.admin.conftest import admin_url
-
-MODELS = [
-    Company,
-    Project,
-    Environment,
-    ProjectTemplate,
-    FeatureToggle,
-    User,
-    Group,
-    GroupMembership,
-    ServiceAccount,
-    RoleBinding,
-]
-
-
-def an_object(model, demo):
-    if model is FeatureToggle:
-        return FeatureToggle.objects.create(key="audit-log-export", description="Export audit logs as CSV.")
-    return {
-        Company: demo.acme,
-        Project: demo.webshop,
-        Environment: demo.production,
-        Group: demo.developers,
-        ServiceAccount: demo.deployer,
-        User: demo.user("owner"),
-    }.get(model) or model.objects.order_by("pk").first()
+from iam_portal.identities.models import Group, ServiceAccount, User
+from iam_portal.orgs.models import Project
+from tests.helpers import MODELS, admin_url, an_object
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

@@ -1,14 +1,11 @@
 """Admin list pages cost the same number of queries however many rows they show."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
-from tests.admin.conftest import admin_url
-from tests.admin.test_pages import MODELS
+from tests.helpers import MODELS, admin_url, count_queries
 
 
 def grow(demo, n: int, tag: str):
@@ -27,13 +24,6 @@ def grow(demo, n: int, tag: str):
         RoleBinding.objects.create(user=user, environment=env, role="reporter")
         RoleBinding.objects.create(group=group, project=project, role="developer")
         RoleBinding.objects.create(service_account=sa, company=company, role="guest")
-
-
-def count_queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

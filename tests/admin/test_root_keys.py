@@ -13,8 +13,19 @@ from iam_portal.access.catalogue import ROOT_PERMISSIONS
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
-from tests.admin.conftest import admin_url, form_data, no_inline_rows
-from tests.admin.test_pages import MODELS, an_object
+from tests.helpers import (
+    MODELS,
+    ROOT_VIEWER,
+    SUPERUSER,
+    Persona,
+    admin_url,
+    an_object,
+    assert_access_matrix,
+    form_data,
+    no_inline_rows,
+)
+
+STAFF = Persona("staff")  # staff without any root key
 
 backend = RootKeyBackend()
 
@@ -42,8 +53,8 @@ def test_mapping_examples():
     assert model_permissions_for_root_keys(["not.a.key", "marketplace.root.manage"]) == set()
 
 
-def test_backend_grants_only_root_key_permissions(staff):
-    user = staff("console.root.company.create")
+def test_backend_grants_only_root_key_permissions(persona):
+    user = persona("staff", keys=["console.root.company.create"])
     # A Django per-user permission is ignored: root keys are the only source.
     user.user_permissions.add(Permission.objects.get(codename="delete_company"))
     user = User.objects.get(pk=user.pk)
@@ -54,12 +65,12 @@ def test_backend_grants_only_root_key_permissions(staff):
     assert user.has_module_perms("orgs") and not user.has_module_perms("identities")
 
 
-def test_inactive_or_non_staff_get_nothing(staff):
-    user = staff("console.root.view")
+def test_inactive_or_non_staff_get_nothing(persona):
+    user = persona("staff", keys=["console.root.view"])
     user.is_active = False
     assert backend.get_all_permissions(user) == set()
     assert not user.has_perm("orgs.view_company")
-    not_staff = User.objects.create_user("plain@console.test", "x", root_permissions=["console.root.view"])
+    not_staff = persona("no-access", keys=["console.root.view"])
     assert backend.get_all_permissions(not_staff) == set()
 
 
@@ -69,8 +80,8 @@ def test_super_user_holds_every_permission(demo):
     assert "identities.add_serviceaccount" in backend.get_all_permissions(admin)
 
 
-def test_email_and_password_authentication(demo, staff):
-    staff()
+def test_email_and_password_authentication(demo, persona):
+    persona("staff", email="staff@console.test", password="staff-password-2026")
     assert backend.authenticate(
         None, username="STAFF@console.test", password="staff-password-2026"
     ).email == ("staff@console.test")
@@ -82,31 +93,43 @@ def test_email_and_password_authentication(demo, staff):
 # --- Through the admin ---------------------------------------------------------------------------
 
 
-def test_view_key_sees_every_changelist_but_cannot_write(client, demo, staff):
-    client.force_login(staff("console.root.view"))
-    for model in MODELS:
-        assert client.get(admin_url(model)).status_code == 200, model
-        obj = an_object(model, demo)
-        change = client.get(admin_url(model, "change", obj.pk))
-        assert change.status_code == 200
-        assert change.context["has_change_permission"] is False
-        assert client.get(admin_url(model, "add")).status_code == 403
-        assert client.post(admin_url(model, "add"), {}).status_code == 403
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_view_key_sees_every_changelist_but_cannot_write(demo, persona, model):
+    obj = an_object(model, demo)
 
-    name_before = demo.acme.name
-    response = client.post(admin_url(Company, "change", demo.acme.pk), {"slug": "acme", "name": "Hacked"})
-    assert response.status_code == 403
-    demo.acme.refresh_from_db()
-    assert demo.acme.name == name_before
+    def may_change_only_as_super_user(who, response):
+        assert response.context["has_change_permission"] is (who == SUPERUSER)
 
-    response = client.post(admin_url(User, "change", demo.user("owner").pk), {"email": "x@x.test"})
-    assert response.status_code == 403
-    assert client.post(admin_url(Company, "delete", demo.acme.pk), {"post": "yes"}).status_code == 403
-    assert Company.objects.filter(pk=demo.acme.pk).exists()
+    assert_access_matrix(persona, {ROOT_VIEWER: 200, STAFF: 403, SUPERUSER: 200}, get=admin_url(model))
+    assert_access_matrix(
+        persona,
+        {ROOT_VIEWER: 200, STAFF: 403, SUPERUSER: 200},
+        get=admin_url(model, "change", obj.pk),
+        then=may_change_only_as_super_user,
+    )
+    assert_access_matrix(persona, {ROOT_VIEWER: 403, STAFF: 403, SUPERUSER: 200}, get=admin_url(model, "add"))
+    assert_access_matrix(persona, {ROOT_VIEWER: 403, STAFF: 403}, post=admin_url(model, "add"), data={})
 
 
-def test_staff_without_keys_sees_nothing(client, demo, staff):
-    client.force_login(staff())
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("change-company", {"slug": "acme", "name": "Hacked"}),
+        ("change-user", {"email": "x@x.test"}),
+        ("delete-company", {"post": "yes"}),
+    ],
+)
+def test_view_key_cannot_change_or_delete(demo, persona, action, data):
+    url = {
+        "change-company": admin_url(Company, "change", demo.acme.pk),
+        "change-user": admin_url(User, "change", demo.user("owner").pk),
+        "delete-company": admin_url(Company, "delete", demo.acme.pk),
+    }[action]
+    assert_access_matrix(persona, {ROOT_VIEWER: 403, STAFF: 403}, post=url, data=data)
+
+
+def test_staff_without_keys_sees_nothing(client, demo, persona):
+    client.force_login(persona("staff"))
     index = client.get(reverse("admin:index"))
     assert index.status_code == 200
     assert index.context["app_list"] == []
@@ -115,8 +138,8 @@ def test_staff_without_keys_sees_nothing(client, demo, staff):
     assert client.get(reverse("admin:access_catalogue")).status_code == 200
 
 
-def test_user_manage_key_adds_a_user(client, demo, staff):
-    client.force_login(staff("console.root.user.manage"))
+def test_user_manage_key_adds_a_user(client, demo, persona):
+    client.force_login(persona("staff", keys=["console.root.user.manage"]))
     response = client.post(
         admin_url(User, "add"),
         {
@@ -152,8 +175,8 @@ def test_user_add_form_errors(admin_client, demo):
     assert User.objects.filter(email__iexact="owner@acme.test").count() == 1
 
 
-def test_user_manager_cannot_escalate(client, demo, staff):
-    manager = staff("console.root.user.manage")
+def test_user_manager_cannot_escalate(client, demo, persona):
+    manager = persona("staff", keys=["console.root.user.manage"])
     client.force_login(manager)
     owner = demo.user("owner")
     page = client.get(admin_url(User, "change", owner.pk))
@@ -180,8 +203,8 @@ def test_user_manager_cannot_escalate(client, demo, staff):
     )
 
 
-def test_super_user_edits_root_keys_as_checkboxes(admin_client, demo, staff):
-    member = staff()
+def test_super_user_edits_root_keys_as_checkboxes(admin_client, demo, persona):
+    member = persona("staff")
     page = admin_client.get(admin_url(User, "change", member.pk))
     html = page.content.decode()
     assert 'type="checkbox" name="root_permissions" value="console.root.view"' in html
@@ -193,8 +216,8 @@ def test_super_user_edits_root_keys_as_checkboxes(admin_client, demo, staff):
     assert member.root_permissions == ["console.root.view", "console.root.user.manage"]  # catalogue order
 
 
-def test_bind_key_manages_bindings_groups_and_memberships(client, demo, staff):
-    client.force_login(staff("console.root.user.bind"))
+def test_bind_key_manages_bindings_groups_and_memberships(client, demo, persona):
+    client.force_login(persona("staff", keys=["console.root.user.bind"]))
     owner = demo.user("owner")
     response = client.post(
         admin_url(RoleBinding, "add"), {"user": owner.pk, "project": demo.payments.pk, "role": "maintainer"}
@@ -207,8 +230,8 @@ def test_bind_key_manages_bindings_groups_and_memberships(client, demo, staff):
         assert client.get(admin_url(model, "add")).status_code == 403
 
 
-def test_service_account_manager_gives_only_root_keys_they_hold(client, demo, staff):
-    client.force_login(staff("console.root.serviceaccount.manage", "console.root.view"))
+def test_service_account_manager_gives_only_root_keys_they_hold(client, demo, persona):
+    client.force_login(persona("staff", keys=["console.root.serviceaccount.manage", "console.root.view"]))
     data = {"name": "root-robot", "auth_method": "client_secret_basic", "company": ""}
     data.update(no_inline_rows("role_bindings"))
     response = client.post(
@@ -227,20 +250,28 @@ def test_service_account_manager_gives_only_root_keys_they_hold(client, demo, st
     assert ServiceAccount.objects.get(name="root-robot").root_permissions == ["console.root.view"]
 
 
-@pytest.mark.parametrize(
-    ("key", "allowed", "denied"),
-    [
-        ("console.root.company.create", [(Company, "add")], [(Company, "delete"), (Project, "add")]),
-        ("console.root.project.create", [(Project, "add"), (Environment, "add")], [(Company, "add")]),
-        ("console.root.templates.manage", [(ProjectTemplate, "add")], [(FeatureToggle, "add")]),
-        ("console.root.features.manage", [(FeatureToggle, "add")], [(ProjectTemplate, "add")]),
-        ("console.root.serviceaccount.manage", [(ServiceAccount, "add")], [(User, "add")]),
-    ],
+# The five keys that each open one kind of admin add page, and the page each opens (None: none of them).
+PAGE_KEYS = (
+    "console.root.company.create",
+    "console.root.project.create",
+    "console.root.templates.manage",
+    "console.root.features.manage",
+    "console.root.serviceaccount.manage",
 )
-def test_key_matrix_on_add_pages(client, demo, staff, key, allowed, denied):
-    client.force_login(staff(key))
-    for model, action in allowed:
-        assert client.get(admin_url(model, action)).status_code == 200, (key, model)
-    for model, action in denied:
-        url = admin_url(model, action, demo.acme.pk) if action == "delete" else admin_url(model, action)
-        assert client.get(url).status_code == 403, (key, model)
+OPENED_BY = [
+    (Company, "add", "console.root.company.create"),
+    (Company, "delete", None),
+    (Project, "add", "console.root.project.create"),
+    (Environment, "add", "console.root.project.create"),
+    (ProjectTemplate, "add", "console.root.templates.manage"),
+    (FeatureToggle, "add", "console.root.features.manage"),
+    (ServiceAccount, "add", "console.root.serviceaccount.manage"),
+    (User, "add", None),
+]
+
+
+@pytest.mark.parametrize(("model", "action", "key"), OPENED_BY, ids=lambda v: getattr(v, "__name__", v))
+def test_key_matrix_on_add_pages(demo, persona, model, action, key):
+    url = admin_url(model, action, demo.acme.pk) if action == "delete" else admin_url(model, action)
+    matrix = {Persona("staff", keys=(page_key,)): 200 if page_key == key else 403 for page_key in PAGE_KEYS}
+    assert_access_matrix(persona, matrix, get=url)

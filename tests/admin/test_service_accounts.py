@@ -6,12 +6,10 @@ import json
 import logging
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from iam_portal.identities.models import ServiceAccount
 from iam_portal.orgs.management.commands.seed_demo import DEMO_JWK
-from tests.admin.conftest import admin_url, form_data, no_inline_rows
+from tests.helpers import admin_url, form_data, no_inline_rows, public_pem, rsa_private_key
 
 
 def add(admin_client, **fields):
@@ -25,12 +23,21 @@ def add(admin_client, **fields):
     return admin_client.post(admin_url(ServiceAccount, "add"), data)
 
 
+def add_jwt(admin_client, demo, name, public_key_text):
+    """Add a Private Key JWT account of Acme."""
+    return add(
+        admin_client,
+        company=demo.acme.pk,
+        name=name,
+        auth_method="private_key_jwt",
+        public_key_text=public_key_text,
+    )
+
+
 @pytest.fixture(scope="module")
-def public_pem():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode(), key
+def key_and_pem():
+    key = rsa_private_key()
+    return key, public_pem(key)
 
 
 def test_client_secret_is_shown_once_and_only_its_hash_is_stored(admin_client, demo, caplog):
@@ -87,15 +94,9 @@ def test_company_service_account_cannot_hold_root_keys(admin_client, demo):
     assert not ServiceAccount.objects.filter(name="sneaky").exists()
 
 
-def test_private_key_jwt_with_pem_stores_the_jwk_and_kid(admin_client, demo, public_pem):
-    pem, key = public_pem
-    response = add(
-        admin_client,
-        company=demo.acme.pk,
-        name="jwt-robot",
-        auth_method="private_key_jwt",
-        public_key_text=pem,
-    )
+def test_private_key_jwt_with_pem_stores_the_jwk_and_kid(admin_client, demo, key_and_pem):
+    key, pem = key_and_pem
+    response = add_jwt(admin_client, demo, "jwt-robot", pem)
     assert response.status_code == 302
     account = ServiceAccount.objects.get(name="jwt-robot")
     numbers = key.public_key().public_numbers()
@@ -128,20 +129,14 @@ def test_private_key_jwt_with_jwk_keeps_its_kid(admin_client, demo):
     ],
 )
 def test_bad_public_key_is_a_form_error_and_creates_nothing(admin_client, demo, key_text, message):
-    response = add(
-        admin_client,
-        company=demo.acme.pk,
-        name="bad-key",
-        auth_method="private_key_jwt",
-        public_key_text=key_text,
-    )
+    response = add_jwt(admin_client, demo, "bad-key", key_text)
     assert response.status_code == 200
     assert message in " ".join(response.context["adminform"].form.errors["public_key_text"])
     assert not ServiceAccount.objects.filter(name="bad-key").exists()
 
 
-def test_public_key_with_client_secret_basic_is_refused(admin_client, demo, public_pem):
-    response = add(admin_client, name="confused", public_key_text=public_pem[0])
+def test_public_key_with_client_secret_basic_is_refused(admin_client, demo, key_and_pem):
+    response = add(admin_client, name="confused", public_key_text=key_and_pem[1])
     assert response.status_code == 200
     assert "Only Private Key JWT" in " ".join(response.context["adminform"].form.errors["public_key_text"])
     assert not ServiceAccount.objects.filter(name="confused").exists()
@@ -159,11 +154,11 @@ def test_duplicate_name_in_company_is_a_form_error(admin_client, demo):
     assert ServiceAccount.objects.filter(company=None, name__iexact="ci-deployer").count() == 1
 
 
-def test_replace_the_public_key_on_change(admin_client, demo, public_pem):
+def test_replace_the_public_key_on_change(admin_client, demo, key_and_pem):
     deployer = demo.deployer
     page = admin_client.get(admin_url(ServiceAccount, "change", deployer.pk))
     data = form_data(page)
-    data["public_key_text"] = public_pem[0]
+    data["public_key_text"] = key_and_pem[1]
     response = admin_client.post(admin_url(ServiceAccount, "change", deployer.pk), data)
     assert response.status_code == 302
     deployer.refresh_from_db()

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import GroupMembership, User
-from tests.browser.helpers import dialog, expect_dialog_closed
+from tests.helpers import dialog, expect_dialog_closed, open_dialog, submit_company_role
 
 OWNER = "owner@acme.test"
 
@@ -83,15 +83,13 @@ def test_add_user_with_a_company_role(signed_in, url, demo):
     expect(dialog(page).get_by_role("heading", name="Add user")).to_be_visible()
     # An email without an account: a clear message, nothing created, the dialog stays open.
     dialog(page).get_by_label("Email").fill("nobody@acme.test")
-    dialog(page).get_by_label("Company role").select_option(label="Developer")
-    dialog(page).get_by_role("button", name="Add user").click()
+    submit_company_role(page, "Developer", "Add user")
     expect(dialog(page).locator(".error")).to_contain_text("administrator")
     expect(dialog(page)).to_be_visible()
     assert not User.objects.filter(email="nobody@acme.test").exists()
 
     dialog(page).get_by_label("Email").fill("newbie@acme.test")
-    dialog(page).get_by_label("Company role").select_option(label="Developer")
-    dialog(page).get_by_role("button", name="Add user").click()
+    submit_company_role(page, "Developer", "Add user")
     expect_dialog_closed(page)
     expect(page.locator("#messages")).to_contain_text("New Bie was added to Acme as Developer.")
     row = page.locator(f"#identity-user-{newbie.pk}")
@@ -106,8 +104,7 @@ def test_add_user_with_a_company_role(signed_in, url, demo):
     # Adding someone who already has direct access points to "Edit"; nothing changes.
     page.get_by_role("link", name="Add user").click()
     dialog(page).get_by_label("Email").fill("newbie@acme.test")
-    dialog(page).get_by_label("Company role").select_option(label="Maintainer")
-    dialog(page).get_by_role("button", name="Add user").click()
+    submit_company_role(page, "Maintainer", "Add user")
     expect(dialog(page).locator(".error")).to_contain_text("Edit")
     assert company_role(newbie, demo.acme) == "developer"
     dialog(page).get_by_role("link", name="Cancel").click()
@@ -129,8 +126,7 @@ def test_change_a_company_role(signed_in, url, demo):
 
     # The last Company Owner cannot be demoted: the dialog stays open with the reason.
     page.locator(f"#identity-user-{owner.pk}").get_by_role("link", name="Edit").click()
-    dialog(page).get_by_label("Company role").select_option(label="Guest")
-    dialog(page).get_by_role("button", name="Save").click()
+    submit_company_role(page, "Guest", "Save")
     expect(dialog(page).get_by_role("alert")).to_contain_text("at least one Company Owner")
     assert company_role(owner, demo.acme) == "company-owner"
     dialog(page).get_by_role("button", name="Close").click()
@@ -139,12 +135,10 @@ def test_change_a_company_role(signed_in, url, demo):
     row = page.locator(f"#identity-user-{designer.pk}")
     expect(row.locator(".role")).to_have_text("Guest")
 
-    row.get_by_role("link", name="Edit").click()
-    expect(dialog(page).get_by_role("heading", name="Edit company role")).to_be_visible()
+    open_dialog(row.get_by_role("link", name="Edit"), "Edit company role")
     expect(dialog(page)).to_contain_text("Dana Designer")
     expect(dialog(page).get_by_label("Company role")).to_have_value("guest")
-    dialog(page).get_by_label("Company role").select_option(label="Reporter")
-    dialog(page).get_by_role("button", name="Save").click()
+    submit_company_role(page, "Reporter", "Save")
 
     expect_dialog_closed(page)
     expect(page.locator("#messages")).to_contain_text("Dana Designer is now Reporter of Acme.")
@@ -154,8 +148,7 @@ def test_change_a_company_role(signed_in, url, demo):
     # A group's company role is edited the same way.
     group = page.locator(f"#identity-group-{demo.developers.pk}")
     group.get_by_role("link", name="Edit").click()
-    dialog(page).get_by_label("Company role").select_option(label="Maintainer")
-    dialog(page).get_by_role("button", name="Save").click()
+    submit_company_role(page, "Maintainer", "Save")
     expect_dialog_closed(page)
     expect(group.locator(".role")).to_have_text("Maintainer")
 
@@ -165,8 +158,7 @@ def test_remove_direct_access_keeps_group_membership(signed_in, url, demo):
     page = signed_in(OWNER)
     page.goto(url("/companies/acme/iam/"))
     row = page.locator(f"#identity-user-{junior.pk}")
-    row.get_by_role("link", name="Remove").click()
-    expect(dialog(page).get_by_role("heading", name="Remove direct access")).to_be_visible()
+    open_dialog(row.get_by_role("link", name="Remove"), "Remove direct access")
     consequences = dialog(page).locator(".consequences")
     expect(consequences).to_contain_text("Guest")
     expect(consequences).to_contain_text("Developer")
@@ -190,8 +182,7 @@ def test_remove_a_user(signed_in, url, demo):
     row = page.locator(f"#user-{junior.pk}")
     expect(row).to_contain_text("Acme Developers")
 
-    row.get_by_role("link", name="Remove").click()
-    expect(dialog(page).get_by_role("heading", name="Remove user")).to_be_visible()
+    open_dialog(row.get_by_role("link", name="Remove"), "Remove user")
     expect(dialog(page)).to_contain_text("junior1@acme.test")
     consequences = dialog(page).locator(".consequences")
     expect(consequences.first).to_contain_text("Guest")

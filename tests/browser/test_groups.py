@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, User
-from tests.browser.helpers import dialog, expect_dialog_closed
+from tests.helpers import dialog, expect_dialog_closed, open_dialog, submit_company_role
 
 OWNER = "owner@acme.test"
 
@@ -21,11 +21,9 @@ def test_create_a_group_with_members_then_add_and_remove_members(signed_in, url,
     page.goto(url("/companies/acme/groups/"))
     expect(page.locator(f"#group-{demo.developers.pk}")).to_contain_text("Acme Developers")
 
-    page.get_by_role("link", name="Create group").click()
-    expect(dialog(page).get_by_role("heading", name="Create group")).to_be_visible()
+    open_dialog(page.get_by_role("link", name="Create group"), "Create group")
     dialog(page).get_by_label("Name").fill("Acme Developers")
-    dialog(page).get_by_label("Company role").select_option(label="Reporter")
-    dialog(page).get_by_role("button", name="Create group").click()
+    submit_company_role(page, "Reporter", "Create group")
     expect(dialog(page).locator(".error")).to_contain_text("already has a group named")
 
     dialog(page).get_by_label("Name").fill("Release Team")
@@ -48,8 +46,7 @@ def test_create_a_group_with_members_then_add_and_remove_members(signed_in, url,
     expect(page.locator("#members-table tbody tr")).to_have_count(2)
 
     # One unknown address: nothing is added, the unknown one is named.
-    page.get_by_role("link", name="Add members").click()
-    expect(dialog(page).get_by_role("heading", name="Add members")).to_be_visible()
+    open_dialog(page.get_by_role("link", name="Add members"), "Add members")
     dialog(page).get_by_label("Emails").fill("senior@acme.test, ghost@acme.test")
     dialog(page).get_by_role("button", name="Add members").click()
     expect(dialog(page).locator(".error")).to_contain_text("ghost@acme.test")
@@ -72,8 +69,7 @@ def test_create_a_group_with_members_then_add_and_remove_members(signed_in, url,
 
     # Removing a member who keeps a company role of their own: the dialog says so.
     lead = demo.user("lead")
-    page.locator(f"#member-{lead.pk}").get_by_role("link", name="Remove").click()
-    expect(dialog(page).get_by_role("heading", name="Remove member")).to_be_visible()
+    open_dialog(page.locator(f"#member-{lead.pk}").get_by_role("link", name="Remove"), "Remove member")
     expect(dialog(page)).to_contain_text("keeps access to Acme")
     dialog(page).get_by_role("button", name="Remove").click()
     expect_dialog_closed(page)
@@ -91,8 +87,7 @@ def test_delete_a_group_warns_who_loses_access(signed_in, url, demo):
     page.goto(url(f"/companies/acme/groups/{demo.developers.pk}/"))
     expect(page.locator(f"#member-{solo.pk}")).to_be_visible()
 
-    page.get_by_role("link", name="Delete", exact=True).click()
-    expect(dialog(page).get_by_role("heading", name="Delete group")).to_be_visible()
+    open_dialog(page.get_by_role("link", name="Delete", exact=True), "Delete group")
     expect(dialog(page)).to_contain_text("Acme Developers")
     expect(dialog(page)).to_contain_text("1 member will lose access to Acme")
     consequences = dialog(page).locator(".consequences")

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.identities.models import User
-from tests.browser.helpers import dialog, expect_dialog_closed
+from tests.helpers import dialog, expect_dialog_closed, open_dialog
 
 PROJECT_IAM = "/companies/acme/projects/webshop/iam/"
 # Columns: Type, Name, Company role, Project role, then one per environment (production, staging).
@@ -30,8 +30,7 @@ def test_project_admin_changes_a_juniors_production_role(signed_in, url, demo):
     expect(cells.nth(PRODUCTION_COL)).to_have_text("—")
     expect(cells.nth(STAGING_COL)).to_contain_text("Maintainer")
 
-    row.get_by_role("link", name="Edit").click()
-    expect(dialog(page).get_by_role("heading", name="Edit project roles")).to_be_visible()
+    open_dialog(row.get_by_role("link", name="Edit"), "Edit project roles")
     expect(dialog(page)).to_contain_text("Jun One")
     expect(dialog(page).locator(".inherited")).to_contain_text("Acme Developers")
     expect(dialog(page).get_by_label("Project role")).to_have_value("developer")
@@ -61,8 +60,7 @@ def test_owner_adds_a_user_from_the_project(signed_in, url, demo):
     newbie = User.objects.create_user("newbie@acme.test", "pw", full_name="New Bie")
     page = signed_in("owner@acme.test")
     page.goto(url(PROJECT_IAM))
-    page.get_by_role("link", name="Add user").click()
-    expect(dialog(page).get_by_role("heading", name="Add user")).to_be_visible()
+    open_dialog(page.get_by_role("link", name="Add user"), "Add user")
     dialog(page).get_by_label("Email").fill("newbie@acme.test")
     dialog(page).get_by_label("Company role").select_option(label="Guest")
     dialog(page).get_by_label("Project role").select_option(label="Developer")

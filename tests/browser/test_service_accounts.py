@@ -2,24 +2,13 @@
 (copied from the result dialog, nowhere afterwards); Private Key JWT takes a PEM public key and shows its
 key id; and deleting an account."""
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from playwright.sync_api import expect
 
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import ServiceAccount, hash_secret
-from tests.browser.helpers import dialog, expect_dialog_closed
+from tests.helpers import dialog, expect_dialog_closed, open_dialog, public_pem, rsa_private_key
 
 OWNER = "owner@acme.test"
-
-
-def public_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
 
 
 def test_client_secret_is_shown_once(signed_in, url, live_server, demo):
@@ -28,8 +17,7 @@ def test_client_secret_is_shown_once(signed_in, url, live_server, demo):
     page.goto(url("/companies/acme/service-accounts/"))
     expect(page.locator(f"#service-account-{demo.reader.pk}")).to_contain_text("Client Secret Basic")
 
-    page.get_by_role("link", name="Add service account").click()
-    expect(dialog(page).get_by_role("heading", name="Add service account")).to_be_visible()
+    open_dialog(page.get_by_role("link", name="Add service account"), "Add service account")
     dialog(page).get_by_label("Name").fill("billing-exporter")
     dialog(page).get_by_label("Company role").select_option(label="Reporter")
     expect(dialog(page).get_by_label("Client Secret Basic")).to_be_checked()
@@ -68,8 +56,7 @@ def test_client_secret_is_shown_once(signed_in, url, live_server, demo):
 
     # Delete it: the confirm dialog says it is permanent and lists the roles lost.
     page.go_back()
-    row.get_by_role("link", name="Delete").click()
-    expect(dialog(page).get_by_role("heading", name="Delete service account")).to_be_visible()
+    open_dialog(row.get_by_role("link", name="Delete"), "Delete service account")
     expect(dialog(page)).to_contain_text("permanent")
     expect(dialog(page).locator(".consequences")).to_contain_text("Reporter")
     assert secret not in page.content()
@@ -97,9 +84,8 @@ def test_private_key_jwt_with_a_pem_key_shows_the_key_id(signed_in, url, demo):
     expect(dialog(page).locator(".field-public-key .error")).to_be_visible()
     assert not ServiceAccount.objects.filter(name="release-bot").exists()
 
-    dialog(page).get_by_label("Public key").fill(public_pem())
-    dialog(page).get_by_role("button", name="Add service account").click()
-    expect(dialog(page).get_by_role("heading", name="Service account created")).to_be_visible()
+    dialog(page).get_by_label("Public key").fill(public_pem(rsa_private_key()))
+    open_dialog(dialog(page).get_by_role("button", name="Add service account"), "Service account created")
     account = ServiceAccount.objects.get(company=demo.acme, name="release-bot")
     assert account.auth_method == ServiceAccount.AuthMethod.PRIVATE_KEY_JWT
     assert account.key_id

@@ -1,15 +1,12 @@
 """The Project IAM page costs the same number of queries whatever the number of identities and environments."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
-from tests.conftest import HX
-from tests.project.conftest import bind
+from tests.helpers import HX, bind, count_queries
 
 ROLES = [GUEST, REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN]
 
@@ -47,16 +44,11 @@ def build(identities: int, environments: int):
     return owner
 
 
-def count_queries(client, owner, **params) -> tuple[int, int]:
+def page_queries(client, owner, **params) -> tuple[int, int]:
+    """The queries of the full page and of its htmx partial."""
     client.force_login(owner)
     url = reverse("project_iam", args=["bench", "shop"])
-    counts = []
-    for headers in ({}, HX):
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url, params, headers=headers)
-        assert response.status_code == 200
-        counts.append(len(queries))
-    return tuple(counts)
+    return tuple(count_queries(client, url, params, **headers) for headers in ({}, HX))
 
 
 @pytest.mark.parametrize("params", [{}, {"q": "u0"}, {"type": "user"}], ids=["all", "search", "users"])
@@ -66,7 +58,7 @@ def test_query_count_is_fixed(db, client, params):
         Company.objects.filter(slug="bench").delete()
         User.objects.filter(email__endswith="@bench.test").delete()
         owner = build(identities, environments)
-        results[(identities, environments)] = count_queries(client, owner, **params)
+        results[(identities, environments)] = page_queries(client, owner, **params)
     assert len(set(results.values())) == 1, results
     if not params:
         # session, user, project, viewer's grants on the project and on the company, environments,

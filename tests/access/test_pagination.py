@@ -16,7 +16,7 @@ from iam_portal.access.catalogue import DEVELOPER, GUEST, MAINTAINER, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.pagination import decode_cursor, encode_cursor, paginate
-from tests.company.conftest import HX
+from tests.helpers import HX
 
 IAM = "/companies/acme/iam/"
 USERS = "/companies/acme/users/"

@@ -2,19 +2,21 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, MAINTAINER, REPORTER
 from iam_portal.access.models import RoleBinding
-from iam_portal.access.resolver import AccessResolver
 from iam_portal.identities import services
 from iam_portal.identities.models import Group, GroupMembership, User
-from tests.company.conftest import (
-    DENIED_ROLES,
+from tests.helpers import (
+    COMPANY_MANAGER_DENIALS,
     HX,
+    assert_access_matrix,
+    assert_company_matrix,
+    assert_csrf_refused,
+    assert_form_refused,
     bind,
+    count_queries,
     hx_trigger,
     messages_of,
     row_html,
@@ -22,12 +24,6 @@ from tests.company.conftest import (
 )
 
 OWNER = "owner@acme.test"
-
-
-@pytest.fixture
-def owner_client(client, demo):
-    client.force_login(User.objects.get(email=OWNER))
-    return client
 
 
 def group_urls(demo) -> dict[str, str]:
@@ -46,51 +42,20 @@ def group_urls(demo) -> dict[str, str]:
 
 URL_NAMES = ("list", "create", "detail", "edit", "add_members", "remove_member", "delete")
 WRITE_URLS = ("create", "edit", "add_members", "remove_member", "delete")
-MATRIX = [
-    ("anonymous", 302),
-    *[(role, 403) for role in DENIED_ROLES],
-    ("root-viewer", 403),
-    ("company-owner", 200),
-    ("owner-via-group", 200),
-    ("root-binder", 200),
-    ("superuser", 200),
-    ("globex-owner", 404),
-]
 
 
 # -- authorization matrix -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("url_name", URL_NAMES)
-@pytest.mark.parametrize(("who", "status"), MATRIX)
-def test_get_matrix(demo, client, principal, url_name, who, status):
-    user = principal(who)
-    if user is not None:
-        client.force_login(user)
-    url = group_urls(demo)[url_name]
-    before = snapshot()
-    response = client.get(url)
-    assert response.status_code == status
-    if status == 302:
-        assert response.url == f"/accounts/login/?next={url}"
-    assert snapshot() == before
+def test_get_matrix(demo, persona, url_name):
+    assert_company_matrix(persona, "get", group_urls(demo)[url_name], status=200)
 
 
 @pytest.mark.parametrize("url_name", WRITE_URLS)
-@pytest.mark.parametrize(("who", "status"), [m for m in MATRIX if m[1] != 200])
-def test_denied_posts_change_nothing(demo, client, principal, url_name, who, status):
-    user = principal(who)
-    if user is not None:
-        client.force_login(user)
-    before = snapshot()
-    response = client.post(
-        group_urls(demo)[url_name],
-        {"name": "Intruders", "role": COMPANY_OWNER, "members": OWNER, "emails": OWNER},
-    )
-    assert response.status_code == status
-    if status == 302:
-        assert response.url.startswith("/accounts/login/?next=")
-    assert snapshot() == before
+def test_denied_posts_change_nothing(demo, persona, url_name):
+    data = {"name": "Intruders", "role": COMPANY_OWNER, "members": OWNER, "emails": OWNER}
+    assert_access_matrix(persona, COMPANY_MANAGER_DENIALS, post=group_urls(demo)[url_name], data=data)
 
 
 def test_methods_other_than_get_and_post_are_refused(demo, owner_client):
@@ -229,64 +194,25 @@ def test_create_without_members_and_without_javascript(demo, owner_client):
     ],
 )
 def test_create_invalid_changes_nothing(demo, owner_client, data, error):
-    before = snapshot()
-    response = owner_client.post(group_urls(demo)["create"], data, headers=HX)
-    assert response.status_code == 200
-    assert error in response.content.decode()
-    assert "HX-Trigger" not in response
-    assert snapshot() == before
+    assert_form_refused(owner_client, group_urls(demo)["create"], data, error, **HX)
 
 
 def test_create_with_unknown_emails_lists_them_and_creates_nothing(demo, owner_client):
-    before = snapshot()
-    response = owner_client.post(
-        group_urls(demo)["create"],
-        {
-            "name": "Ghosts",
-            "role": REPORTER,
-            "members": "senior@acme.test\nghost1@acme.test\nghost2@acme.test",
-        },
-        headers=HX,
-    )
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "ghost1@acme.test" in html and "ghost2@acme.test" in html
-    assert snapshot() == before
-
-
-@pytest.fixture
-def lower_actor(demo, client, monkeypatch):
-    """An actor who may manage Acme's identities but whose own role there is only Maintainer.
-
-    Every real company manager is Company Owner, a root binder or a super user, and all of them may grant
-    every company role, so the guard is reached by lowering the role the resolver reports."""
-    actor = User.objects.create_user("manager@example.test", "x")
-    bind(actor, COMPANY_OWNER, demo.acme)
-    monkeypatch.setattr(
-        AccessResolver,
-        "role_on",
-        lambda self, obj: MAINTAINER if self.identity == actor else original_role_on(self, obj),
-    )
-    client.force_login(actor)
-    return client
-
-
-original_role_on = AccessResolver.role_on
+    data = {
+        "name": "Ghosts",
+        "role": REPORTER,
+        "members": "senior@acme.test\nghost1@acme.test\nghost2@acme.test",
+    }
+    response = assert_form_refused(owner_client, group_urls(demo)["create"], data, "ghost1@acme.test", **HX)
+    assert "ghost2@acme.test" in response.content.decode()
 
 
 def test_create_refuses_a_role_above_the_actors_own(demo, lower_actor):
-    before = snapshot()
-    response = lower_actor.post(
-        group_urls(demo)["create"], {"name": "Owners", "role": COMPANY_OWNER}, headers=HX
-    )
-    assert response.status_code == 200
-    assert "up to your own (Maintainer)" in response.content.decode()
-    assert snapshot() == before
+    url = group_urls(demo)["create"]
+    owners = {"name": "Owners", "role": COMPANY_OWNER}
+    assert_form_refused(lower_actor, url, owners, "up to your own (Maintainer)", **HX)
 
-    response = lower_actor.post(
-        group_urls(demo)["create"], {"name": "Helpers", "role": DEVELOPER}, headers=HX
-    )
-    assert response.status_code == 204
+    assert lower_actor.post(url, {"name": "Helpers", "role": DEVELOPER}, headers=HX).status_code == 204
     assert Group.objects.filter(company=demo.acme, name="Helpers").exists()
 
 
@@ -373,15 +299,12 @@ def test_edit_without_javascript_redirects_to_the_detail(demo, owner_client):
 def test_edit_duplicate_name_changes_nothing(demo, owner_client):
     Group.objects.create(company=demo.acme, name="Owners")
     Group.objects.create(company=demo.globex, name="Same name elsewhere")
-    before = snapshot()
-    response = owner_client.post(group_urls(demo)["edit"], {"name": "OWNERS", "role": REPORTER}, headers=HX)
-    assert response.status_code == 200
-    assert "already has a group named" in response.content.decode()
-    assert snapshot() == before
-    response = owner_client.post(
-        group_urls(demo)["edit"], {"name": "Same name elsewhere", "role": DEVELOPER}, headers=HX
+    url = group_urls(demo)["edit"]
+    assert_form_refused(
+        owner_client, url, {"name": "OWNERS", "role": REPORTER}, "already has a group named", **HX
     )
-    assert response.status_code == 204
+    elsewhere = {"name": "Same name elsewhere", "role": DEVELOPER}
+    assert owner_client.post(url, elsewhere, headers=HX).status_code == 204
 
 
 # -- add members ----------------------------------------------------------------------------------
@@ -444,11 +367,12 @@ def test_add_members_to_a_group_above_the_actors_role_is_refused(demo, lower_act
 
 
 def test_edit_to_a_role_above_the_actors_own_is_refused(demo, lower_actor):
-    before = snapshot()
-    response = lower_actor.post(group_urls(demo)["edit"], {"name": "Acme Developers", "role": COMPANY_OWNER})
-    assert response.status_code == 200
-    assert "up to your own" in response.content.decode()
-    assert snapshot() == before
+    assert_form_refused(
+        lower_actor,
+        group_urls(demo)["edit"],
+        {"name": "Acme Developers", "role": COMPANY_OWNER},
+        "up to your own",
+    )
 
 
 # -- remove member --------------------------------------------------------------------------------
@@ -502,49 +426,29 @@ def test_remove_someone_who_is_not_a_member_is_not_found(demo, owner_client):
 # -- last owner -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def owner_only_through_group(demo):
-    """owner@acme.test is Company Owner only through the group "Owners"; nobody else owns Acme."""
-    owner = User.objects.get(email=OWNER)
-    RoleBinding.objects.filter(user=owner, company=demo.acme).delete()
-    group = Group.objects.create(company=demo.acme, name="Owners")
-    bind(group, COMPANY_OWNER, demo.acme)
-    GroupMembership.objects.create(group=group, user=owner)
-    return group
-
-
 def test_removing_the_last_owner_from_the_owner_group_is_refused(
     demo, owner_client, owner_only_through_group
 ):
     owner = User.objects.get(email=OWNER)
     url = reverse("group_remove_member", args=[demo.acme.slug, owner_only_through_group.pk, owner.pk])
-    before = snapshot()
-    response = owner_client.post(url, headers=HX)
-    assert response.status_code == 200
-    assert "must keep at least one Company Owner" in response.content.decode()
-    assert "HX-Trigger" not in response
-    assert snapshot() == before
+    assert_form_refused(owner_client, url, {}, "must keep at least one Company Owner", **HX)
 
 
 def test_deleting_the_last_owner_group_is_refused(demo, owner_client, owner_only_through_group):
     url = reverse("group_delete", args=[demo.acme.slug, owner_only_through_group.pk])
-    before = snapshot()
-    response = owner_client.post(url, headers=HX)
-    assert response.status_code == 200
-    assert "must keep at least one Company Owner" in response.content.decode()
-    assert snapshot() == before
-    response = owner_client.post(url)
-    assert response.status_code == 200
-    assert snapshot() == before
+    assert_form_refused(owner_client, url, {}, "must keep at least one Company Owner", **HX)
+    assert_form_refused(owner_client, url, {}, "must keep at least one Company Owner")
 
 
 def test_demoting_the_last_owner_group_is_refused(demo, owner_client, owner_only_through_group):
     url = reverse("group_edit", args=[demo.acme.slug, owner_only_through_group.pk])
-    before = snapshot()
-    response = owner_client.post(url, {"name": "Owners", "role": MAINTAINER}, headers=HX)
-    assert response.status_code == 200
-    assert "must keep at least one Company Owner" in response.content.decode()
-    assert snapshot() == before
+    assert_form_refused(
+        owner_client,
+        url,
+        {"name": "Owners", "role": MAINTAINER},
+        "must keep at least one Company Owner",
+        **HX,
+    )
 
 
 # -- delete ---------------------------------------------------------------------------------------
@@ -595,45 +499,33 @@ def test_delete_without_javascript(demo, owner_client):
 @pytest.mark.parametrize("url_name", WRITE_URLS)
 def test_posts_without_csrf_token_are_refused(demo, csrf_client, url_name):
     csrf_client.force_login(User.objects.get(email=OWNER))
-    before = snapshot()
-    response = csrf_client.post(
-        group_urls(demo)[url_name],
-        {"name": "Sneaky", "role": REPORTER, "members": "", "emails": "senior@acme.test"},
-        headers=HX,
-    )
-    assert response.status_code == 403
-    assert snapshot() == before
+    data = {"name": "Sneaky", "role": REPORTER, "members": "", "emails": "senior@acme.test"}
+    assert_csrf_refused(csrf_client, group_urls(demo)[url_name], data)
 
 
 # -- query budgets --------------------------------------------------------------------------------
-
-
-def _count_queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 def test_groups_list_query_count_does_not_grow_with_rows(demo, owner_client):
     extra = Group.objects.create(company=demo.acme, name="Second")
     GroupMembership.objects.create(group=extra, user=demo.user("senior"))
     url = group_urls(demo)["list"]
-    small = _count_queries(owner_client, url)
+    small = count_queries(owner_client, url)
 
     groups = Group.objects.bulk_create(Group(company=demo.acme, name=f"Bulk {i:03}") for i in range(198))
     RoleBinding.objects.bulk_create(RoleBinding(group=g, company=demo.acme, role=REPORTER) for g in groups)
     users = User.objects.bulk_create(User(email=f"bulk{i}@example.test") for i in range(5))
     GroupMembership.objects.bulk_create(GroupMembership(group=g, user=u) for g in groups for u in users)
     assert Group.objects.filter(company=demo.acme).count() == 200
-    assert _count_queries(owner_client, url) == small
-    assert _count_queries(owner_client, url + "?sort=role") == small
+    assert count_queries(owner_client, url) == small
+    assert count_queries(owner_client, url + "?sort=role") == small
 
 
 def test_group_detail_query_count_does_not_grow_with_members(demo, owner_client):
     url = group_urls(demo)["detail"]
-    small = _count_queries(owner_client, url)
+    small = count_queries(owner_client, url)
     users = User.objects.bulk_create(User(email=f"bulk{i:03}@example.test") for i in range(198))
     GroupMembership.objects.bulk_create(GroupMembership(group=demo.developers, user=u) for u in users)
     assert demo.developers.memberships.count() == 200
-    assert _count_queries(owner_client, url) == small
-    assert _count_queries(owner_client, url + "?sort=-last_login") == small
+    assert count_queries(owner_client, url) == small
+    assert count_queries(owner_client, url + "?sort=-last_login") == small

@@ -1,22 +1,20 @@
-"""The Project IAM table: what each row shows, who has no access, filters, search, sort, pages; and the
-Project Overview."""
+"""The Project IAM table: what each row shows, who has no access, filters, search, sort, pages."""
 
 import re
 
-import pytest
 from django.urls import reverse
 
 from iam_portal.access.catalogue import GUEST, REPORTER
 from iam_portal.identities.models import Group, User
-from tests.conftest import HX
-from tests.project.conftest import bind
+from tests.helpers import HX, bind, row_html
 
 IAM = reverse("project_iam", args=["acme", "webshop"])
 
 
-def row_html(body: str, kind: str, pk: int) -> str:
-    start = body.index(f'id="project-identity-{kind}-{pk}"')
-    return body[body.rindex("<tr", 0, start) : body.index("</tr>", start)]
+def project_row(body: str, kind: str, pk: int) -> str:
+    html = row_html(body, f"project-identity-{kind}-{pk}")
+    assert html, f"no row for {kind} {pk}"
+    return html
 
 
 def names(body: str) -> list[str]:
@@ -29,16 +27,16 @@ def test_rows_show_inherited_company_roles_project_role_and_one_column_per_envir
         '<th scope="col" class="env-col"><span class="visually-hidden">Environment </span>Production' in body
     )
     assert "Staging</th>" in body
-    junior = row_html(body, "user", demo.user("junior1").pk)
+    junior = project_row(body, "user", demo.user("junior1").pk)
     assert "Guest (company)" in junior
     assert "Developer (via Acme Developers)" in junior
     assert junior.count("role-inherited") == 2
     assert '<span class="role role-developer">Developer</span>' in junior
     assert '<span class="role role-maintainer">Maintainer</span>' in junior  # staging
     assert "No access to this project" not in junior
-    deployer = row_html(body, "service-account", demo.deployer.pk)
+    deployer = project_row(body, "service-account", demo.deployer.pk)
     assert "Maintainer (company)" in deployer and demo.deployer.client_id in deployer
-    group = row_html(body, "group", demo.developers.pk)
+    group = project_row(body, "group", demo.developers.pk)
     assert "Developer (company)" in group
 
 
@@ -52,14 +50,14 @@ def test_identities_without_access_are_marked(demo, login):
     bind(guests, GUEST, demo.acme)
     body = login("owner").get(IAM).content.decode()
     for kind, pk in (("user", stranger.pk), ("group", guests.pk)):
-        row = row_html(body, kind, pk)
+        row = project_row(body, kind, pk)
         assert 'class="no-access"' in row and "No access to this project" in row
     for kind, pk in (
         ("user", env_only.pk),
         ("user", demo.user("designer1").pk),
         ("group", demo.developers.pk),
     ):
-        row = row_html(body, kind, pk)
+        row = project_row(body, kind, pk)
         assert "no-access" not in row
 
 
@@ -134,48 +132,3 @@ def test_table_reloads_itself_on_identities_changed(demo, login):
 
 def test_vary_header(demo, login):
     assert "HX-Request" in login("pm").get(IAM)["Vary"]
-
-
-# -- Project Overview -----------------------------------------------------------------------------------
-
-
-def test_overview_shows_details_environments_own_role_and_paths(demo, login):
-    body = login("junior1").get(reverse("project_overview", args=["acme", "webshop"])).content.decode()
-    assert "The public online shop." in body
-    assert 'href="/companies/acme/projects/webshop/iam/"' in body
-    assert '<span class="role role-developer">Developer</span>' in body
-    assert "Developer on project acme/webshop (direct)" in body
-    assert "Developer on company acme (via group &quot;Acme Developers&quot;)" in body
-    assert "staging" in body and "production" in body
-    staging = body.split('<td class="mono">staging</td>')[1].split("</tr>")[0]
-    assert "Maintainer" in staging and "Yes" in staging
-    production = body.split('<td class="mono">production</td>')[1].split("</tr>")[0]
-    assert "Developer" in production and "No" in production
-
-
-@pytest.mark.parametrize(("env_role", "sees"), [(None, []), (REPORTER, ["production"])])
-def test_overview_lists_only_the_environments_the_user_may_see(demo, client, env_role, sees):
-    user = User.objects.create_user("pguest@example.test", "x")
-    bind(user, GUEST, demo.acme)
-    bind(user, GUEST, demo.webshop)
-    if env_role:
-        bind(user, env_role, demo.production)
-    client.force_login(user)
-    body = client.get(reverse("project_overview", args=["acme", "webshop"])).content.decode()
-    shown = re.findall(r'<td class="mono">([a-z-]+)</td>', body)
-    assert shown == sees
-
-
-def test_company_overview_lists_only_visible_projects(demo, login):
-    body = login("pm").get(reverse("company_overview", args=["acme"])).content.decode()
-    assert "Webshop" in body and "Payments" not in body
-    body = login("owner").get(reverse("company_overview", args=["acme"])).content.decode()
-    assert "Webshop" in body and "Payments" in body
-
-
-def test_manager_sees_manage_wording(demo, login):
-    body = login("pm").get(reverse("project_overview", args=["acme", "webshop"])).content.decode()
-    assert "Manage IAM" in body
-    body = login("senior").get(reverse("project_overview", args=["acme", "webshop"])).content.decode()
-    assert "View IAM" in body
-    assert '<span class="role role-maintainer">Maintainer</span>' in body

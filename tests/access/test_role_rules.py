@@ -10,14 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
-from iam_portal.access.catalogue import (
-    COMPANY_OWNER,
-    DEVELOPER,
-    GUEST,
-    MAINTAINER,
-    PROJECT_ADMIN,
-    REPORTER,
-)
+from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.selectors import company_owners
@@ -34,47 +27,43 @@ from iam_portal.access.services import (
 from iam_portal.identities import services as identities
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company
-from tests.company.conftest import bind, company_roles, snapshot
+from tests.helpers import (
+    PROJECT_ROLES,
+    Persona,
+    assert_access_matrix,
+    bind,
+    changes_nothing,
+    company_roles,
+)
 
 # -- authorization --------------------------------------------------------------------------------
 
 
 def test_project_admin_may_grant_project_admin_on_their_project(demo):
-    pm = demo.user("pm")
-    junior = demo.user("junior1")
+    pm, junior = demo.user("pm"), demo.user("junior1")
+    roles = {demo.production: MAINTAINER}
     project_roles_set(
-        actor=pm,
-        project=demo.webshop,
-        subject=junior,
-        project_role=PROJECT_ADMIN,
-        environment_roles={demo.production: MAINTAINER},
+        actor=pm, project=demo.webshop, subject=junior, project_role=PROJECT_ADMIN, environment_roles=roles
     )
     assert RoleBinding.objects.get(user=junior, project=demo.webshop).role == PROJECT_ADMIN
     assert RoleBinding.objects.get(user=junior, environment=demo.production).role == MAINTAINER
 
 
 def test_project_admin_may_not_set_company_roles(demo):
-    before = snapshot()
-    with pytest.raises(PermissionDenied):
+    with changes_nothing(PermissionDenied):
         company_role_set(actor=demo.user("pm"), company=demo.acme, subject=demo.user("junior1"), role=GUEST)
-    with pytest.raises(PermissionDenied):
+    with changes_nothing(PermissionDenied):
         company_role_set(
             actor=demo.user("pm"), company=demo.acme, subject=demo.user("pm"), role=COMPANY_OWNER
         )
-    assert snapshot() == before
 
 
 def test_project_admin_may_not_touch_another_project(demo):
-    before = snapshot()
-    with pytest.raises(PermissionDenied):
+    pm, junior = demo.user("pm"), demo.user("junior1")
+    with changes_nothing(PermissionDenied):
         project_roles_set(
-            actor=demo.user("pm"),
-            project=demo.payments,
-            subject=demo.user("junior1"),
-            project_role=DEVELOPER,
-            environment_roles={},
+            actor=pm, project=demo.payments, subject=junior, project_role=DEVELOPER, environment_roles={}
         )
-    assert snapshot() == before
 
 
 @pytest.mark.parametrize(
@@ -91,63 +80,45 @@ def test_project_admin_may_not_touch_another_project(demo):
         lambda d, actor: identities.group_delete(actor=actor, group=d.developers),
         lambda d, actor: identities.service_account_delete(actor=actor, account=d.deployer),
     ],
-    ids=[
-        "user_add",
-        "user_remove",
-        "company_direct_access_remove",
-        "group_add_members",
-        "group_delete",
-        "sa_delete",
-    ],
+    ids=["user_add", "user_remove", "remove_direct_access", "group_add_members", "group_delete", "sa_delete"],
 )
-@pytest.mark.parametrize("role", [GUEST, REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN])
-def test_only_company_managers_call_identity_services(demo, make_member, call, role):
-    actor = make_member(role)
-    before = snapshot()
-    with pytest.raises(PermissionDenied):
-        call(demo, actor)
-    assert snapshot() == before
+def test_only_company_managers_call_identity_services(demo, persona, call):
+    matrix = {Persona("company", role): "denied" for role in PROJECT_ROLES}
+    assert_access_matrix(persona, matrix, call=lambda actor: call(demo, actor))
 
 
 def test_owner_of_another_company_is_refused(demo):
-    before = snapshot()
-    with pytest.raises(PermissionDenied):
+    with changes_nothing(PermissionDenied):
         company_role_set(
             actor=User.objects.get(email="owner@globex.test"),
             company=demo.acme,
             subject=demo.user("senior"),
             role=COMPANY_OWNER,
         )
-    assert snapshot() == before
 
 
 def test_subject_of_another_company_is_refused(demo):
     foreign = ServiceAccount.objects.create(company=demo.globex, name="globex-bot")
-    before = snapshot()
-    with pytest.raises(ActionRefused, match="belongs to another company"):
+    with changes_nothing(ActionRefused, match="belongs to another company"):
         company_role_set(actor=demo.user("owner"), company=demo.acme, subject=foreign, role=GUEST)
-    assert snapshot() == before
 
 
 def test_role_not_valid_for_the_level_is_refused(demo):
-    before = snapshot()
-    with pytest.raises(ActionRefused, match="cannot be bound on a project"):
-        project_roles_set(
-            actor=demo.user("owner"),
-            project=demo.webshop,
-            subject=demo.user("senior"),
-            project_role=COMPANY_OWNER,
-            environment_roles={},
-        )
-    with pytest.raises(ActionRefused, match="cannot be bound on an environment"):
-        project_roles_set(
-            actor=demo.user("owner"),
-            project=demo.webshop,
-            subject=demo.user("senior"),
-            project_role=DEVELOPER,
-            environment_roles={demo.staging: DEVELOPER},
-        )
-    assert snapshot() == before  # all or nothing: the project role was not kept either
+    owner, senior = demo.user("owner"), demo.user("senior")
+    refusals = [
+        (COMPANY_OWNER, {}, "project"),
+        # All or nothing: the valid project role is not kept either.
+        (DEVELOPER, {demo.staging: DEVELOPER}, "environment"),
+    ]
+    for project_role, environment_roles, level in refusals:
+        with changes_nothing(ActionRefused, match=f"cannot be bound on an? {level}"):
+            project_roles_set(
+                actor=owner,
+                project=demo.webshop,
+                subject=senior,
+                project_role=project_role,
+                environment_roles=environment_roles,
+            )
 
 
 # -- escalation guard -----------------------------------------------------------------------------
@@ -158,8 +129,8 @@ RANKED = [GUEST, REPORTER, DEVELOPER, MAINTAINER, PROJECT_ADMIN, COMPANY_OWNER]
 
 @pytest.mark.parametrize("own", RANKED)
 @pytest.mark.parametrize("target", RANKED)
-def test_check_grantable_allows_up_to_the_actors_own_company_role(demo, make_member, own, target):
-    access_of = AccessResolver(make_member(own))
+def test_check_grantable_allows_up_to_the_actors_own_company_role(demo, persona, own, target):
+    access_of = AccessResolver(persona("company", own))
     if RANKED.index(target) > RANKED.index(own):
         with pytest.raises(EscalationRefused, match="above it"):
             check_grantable(access_of, demo.acme, target)
@@ -167,8 +138,8 @@ def test_check_grantable_allows_up_to_the_actors_own_company_role(demo, make_mem
         check_grantable(access_of, demo.acme, target)
 
 
-def test_check_grantable_refuses_changing_a_role_above_the_actors_own(demo, make_member):
-    maintainer = AccessResolver(make_member(MAINTAINER))
+def test_check_grantable_refuses_changing_a_role_above_the_actors_own(demo, persona):
+    maintainer = AccessResolver(persona("company", MAINTAINER))
     # Demoting someone who holds a higher role is changing that role: refused.
     with pytest.raises(EscalationRefused):
         check_grantable(maintainer, demo.acme, GUEST, COMPANY_OWNER)
@@ -197,11 +168,9 @@ def test_super_user_passes_the_guard(demo):
 
 
 @pytest.fixture
-def root_binder(demo):
+def root_binder(persona):
     """A staff member with the root key console.root.user.bind and no role anywhere."""
-    return User.objects.create_user(
-        "binder@console.test", "x", is_staff=True, root_permissions=["console.root.user.bind"]
-    )
+    return persona("staff", keys=["console.root.user.bind"])
 
 
 def test_root_binder_may_manage_company_identities(demo, root_binder):
@@ -217,33 +186,27 @@ def test_root_binder_grants_any_role_like_in_the_admin(demo, root_binder):
     assert company_roles(demo.acme)["user:senior@acme.test"] == COMPANY_OWNER
 
 
-def test_staff_without_the_bind_key_may_not_manage_company_identities(demo):
-    viewer = User.objects.create_user(
-        "viewer@console.test", "x", is_staff=True, root_permissions=["console.root.view"]
-    )
-    before = snapshot()
-    with pytest.raises(PermissionDenied):
+def test_staff_without_the_bind_key_may_not_manage_company_identities(demo, persona):
+    viewer = persona("staff", keys=["console.root.view"])
+    with changes_nothing(PermissionDenied):
         company_role_set(actor=viewer, company=demo.acme, subject=demo.user("senior"), role=REPORTER)
-    assert snapshot() == before
 
 
-def test_adding_a_member_counts_as_granting_the_groups_roles(demo, make_member):
+def test_adding_a_member_counts_as_granting_the_groups_roles(demo):
     """An owner of Acme adds a member to a group that (through data made in the Console admin) holds a role
     on Globex: the owner holds nothing there, so the membership would grant it. Refused, nothing added."""
     crossing = Group.objects.create(company=demo.acme, name="Crossing")
     bind(crossing, GUEST, demo.acme)
     RoleBinding.objects.create(group=crossing, project=demo.research, role=MAINTAINER)
-    before = snapshot()
-    with pytest.raises(EscalationRefused):
+    with changes_nothing(EscalationRefused):
         identities.group_members_add(actor=demo.user("owner"), group=crossing, emails=["senior@acme.test"])
-    assert snapshot() == before
     assert not GroupMembership.objects.filter(group=crossing).exists()
 
 
-def test_group_roles_are_checked_against_the_actor(demo, make_member):
+def test_group_roles_are_checked_against_the_actor(demo, persona):
     owners = Group.objects.create(company=demo.acme, name="Owners")
     bind(owners, COMPANY_OWNER, demo.acme)
-    maintainer = AccessResolver(make_member(MAINTAINER))
+    maintainer = AccessResolver(persona("company", MAINTAINER))
     with pytest.raises(EscalationRefused):
         check_roles_grantable(maintainer, owners)
     check_roles_grantable(AccessResolver(demo.user("owner")), owners)
@@ -271,7 +234,7 @@ LAST_OWNER_CALLS = {
         actor=actor, company=d.acme, subject=who, role=DEVELOPER
     ),
     "unset": lambda d, actor, who: company_role_set(actor=actor, company=d.acme, subject=who, role=None),
-    "company_direct_access_remove": lambda d, actor, who: company_direct_access_remove(
+    "remove_direct_access": lambda d, actor, who: company_direct_access_remove(
         actor=actor, company=d.acme, user=who
     ),
     "full_removal": lambda d, actor, who: identities.company_user_remove(
@@ -284,10 +247,8 @@ LAST_OWNER_CALLS = {
 @pytest.mark.parametrize("action", LAST_OWNER_CALLS)
 def test_the_only_owner_cannot_be_removed_or_demoted(demo, owner, admin, action, actor_name):
     actor = {"owner": owner, "admin": admin}[actor_name]
-    before = snapshot()
-    with pytest.raises(LastOwnerRefused, match="Acme must keep at least one Company Owner"):
+    with changes_nothing(LastOwnerRefused, match="Acme must keep at least one Company Owner"):
         LAST_OWNER_CALLS[action](demo, actor, owner)
-    assert snapshot() == before
     assert owner_emails(demo.acme) == {"owner@acme.test"}
 
 
@@ -298,14 +259,11 @@ def test_last_owner_after_a_project_role_change_is_unaffected(demo, owner):
 
 
 @pytest.fixture
-def group_owner(demo, owner):
-    """The only owner of Acme holds the role only through the group "Owners"."""
-    RoleBinding.objects.filter(user=owner, company=demo.acme).update(role=GUEST)
-    owners = Group.objects.create(company=demo.acme, name="Owners")
-    bind(owners, COMPANY_OWNER, demo.acme)
-    GroupMembership.objects.create(group=owners, user=owner)
+def group_owner(demo, owner, owner_only_through_group):
+    """The only owner of Acme holds the role only through the group "Owners" (and is Guest directly)."""
+    bind(owner, GUEST, demo.acme)
     assert owner_emails(demo.acme) == {"owner@acme.test"}
-    return owners
+    return owner_only_through_group
 
 
 GROUP_CALLS = {
@@ -329,39 +287,33 @@ def test_the_only_owner_group_cannot_be_deleted_left_or_demoted(
     demo, owner, admin, group_owner, action, actor_name
 ):
     actor = {"owner": owner, "admin": admin}[actor_name]
-    before = snapshot()
-    with pytest.raises(LastOwnerRefused):
+    with changes_nothing(LastOwnerRefused):
         GROUP_CALLS[action](demo, actor, group_owner, owner)
-    assert snapshot() == before
     assert owner_emails(demo.acme) == {"owner@acme.test"}
 
 
-def test_an_inactive_owner_does_not_count(demo, owner, make_member):
-    other = make_member(COMPANY_OWNER)
+def test_an_inactive_owner_does_not_count(demo, owner, persona):
+    other = persona("company", COMPANY_OWNER)
     other.is_active = False
     other.save()
-    before = snapshot()
-    with pytest.raises(LastOwnerRefused):
+    with changes_nothing(LastOwnerRefused):
         company_role_set(actor=owner, company=demo.acme, subject=owner, role=DEVELOPER)
-    assert snapshot() == before
 
 
-def test_with_two_owners_one_may_be_demoted_then_the_other_is_protected(demo, owner, make_member):
-    second = make_member(COMPANY_OWNER)
+def test_with_two_owners_one_may_be_demoted_then_the_other_is_protected(demo, owner, persona):
+    second = persona("company", COMPANY_OWNER)
     assert owner_emails(demo.acme) == {"owner@acme.test", second.email}
 
     company_role_set(actor=second, company=demo.acme, subject=owner, role=DEVELOPER)
     assert owner_emails(demo.acme) == {second.email}
 
-    before = snapshot()
-    with pytest.raises(LastOwnerRefused):
+    with changes_nothing(LastOwnerRefused):
         company_role_set(actor=second, company=demo.acme, subject=second, role=DEVELOPER)
-    assert snapshot() == before
 
 
 @pytest.mark.parametrize("action", LAST_OWNER_CALLS)
-def test_with_two_owners_each_removal_path_works_once(demo, owner, make_member, action):
-    second = make_member(COMPANY_OWNER)
+def test_with_two_owners_each_removal_path_works_once(demo, owner, persona, action):
+    second = persona("company", COMPANY_OWNER)
     LAST_OWNER_CALLS[action](demo, second, owner)
     assert owner_emails(demo.acme) == {second.email}
     with pytest.raises(LastOwnerRefused):
@@ -369,8 +321,8 @@ def test_with_two_owners_each_removal_path_works_once(demo, owner, make_member, 
     assert owner_emails(demo.acme) == {second.email}
 
 
-def test_a_second_owner_through_a_group_lets_the_direct_owner_go(demo, owner, make_member):
-    other = make_member(COMPANY_OWNER, via_group=True)
+def test_a_second_owner_through_a_group_lets_the_direct_owner_go(demo, owner, persona):
+    other = persona("company", COMPANY_OWNER, via_group=True)
     company_role_set(actor=other, company=demo.acme, subject=owner, role=GUEST)
     assert owner_emails(demo.acme) == {other.email}
     group = Group.objects.get(memberships__user=other)
@@ -391,10 +343,8 @@ def test_a_refused_change_rolls_back_every_write_of_the_transaction(demo, owner)
     """company_user_remove deletes bindings before the owner check fails: all of it is undone."""
     bind(owner, MAINTAINER, demo.webshop)
     GroupMembership.objects.create(group=demo.developers, user=owner)
-    before = snapshot()
-    with pytest.raises(LastOwnerRefused):
+    with changes_nothing(LastOwnerRefused):
         identities.company_user_remove(actor=owner, company=demo.acme, user=owner)
-    assert snapshot() == before
 
 
 # -- two concurrent demotions ---------------------------------------------------------------------
@@ -410,11 +360,11 @@ def test_a_refused_change_rolls_back_every_write_of_the_transaction(demo, owner)
         ("each demotes the other", PermissionDenied),
     ],
 )
-def test_two_owners_demoting_at_once_leave_one_owner(demo, make_member, scenario, refusal):
+def test_two_owners_demoting_at_once_leave_one_owner(demo, persona, scenario, refusal):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers on the database file, so there is no race")
     first = demo.user("owner")
-    second = make_member(COMPANY_OWNER)
+    second = persona("company", COMPANY_OWNER)
     company = demo.acme
     barrier = threading.Barrier(2, timeout=10)
     outcomes: dict[str, object] = {}

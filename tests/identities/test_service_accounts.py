@@ -6,39 +6,32 @@ import logging
 import re
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, MAINTAINER, REPORTER
 from iam_portal.access.models import RoleBinding
-from iam_portal.access.resolver import AccessResolver
 from iam_portal.identities.keys import jwk_thumbprint
 from iam_portal.identities.models import ServiceAccount, User
-from tests.company.conftest import DENIED_ROLES, HX, bind, hx_trigger, messages_of, row_html, snapshot
+from tests.helpers import (
+    COMPANY_MANAGER_DENIALS,
+    HX,
+    assert_access_matrix,
+    assert_company_matrix,
+    assert_csrf_refused,
+    assert_form_refused,
+    bind,
+    count_queries,
+    hx_trigger,
+    messages_of,
+    public_pem,
+    row_html,
+    rsa_private_key,
+    snapshot,
+)
 
 OWNER = "owner@acme.test"
 BASIC = "client_secret_basic"
 JWT = "private_key_jwt"
-
-MATRIX = [
-    ("anonymous", 302),
-    *[(role, 403) for role in DENIED_ROLES],
-    ("root-viewer", 403),
-    ("company-owner", 200),
-    ("owner-via-group", 200),
-    ("root-binder", 200),
-    ("superuser", 200),
-    ("globex-owner", 404),
-]
-
-
-@pytest.fixture
-def owner_client(client, demo):
-    client.force_login(User.objects.get(email=OWNER))
-    return client
 
 
 def sa_urls(demo) -> dict[str, str]:
@@ -49,47 +42,18 @@ def sa_urls(demo) -> dict[str, str]:
     }
 
 
-def rsa_public_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
 # -- authorization matrix -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("url_name", ["list", "add", "delete"])
-@pytest.mark.parametrize(("who", "status"), MATRIX)
-def test_get_matrix(demo, client, principal, url_name, who, status):
-    user = principal(who)
-    if user is not None:
-        client.force_login(user)
-    url = sa_urls(demo)[url_name]
-    before = snapshot()
-    response = client.get(url)
-    assert response.status_code == status
-    if status == 302:
-        assert response.url == f"/accounts/login/?next={url}"
-    assert snapshot() == before
+def test_get_matrix(demo, persona, url_name):
+    assert_company_matrix(persona, "get", sa_urls(demo)[url_name], status=200)
 
 
 @pytest.mark.parametrize("url_name", ["add", "delete"])
-@pytest.mark.parametrize(("who", "status"), [m for m in MATRIX if m[1] != 200])
-def test_denied_posts_change_nothing(demo, client, principal, url_name, who, status):
-    user = principal(who)
-    if user is not None:
-        client.force_login(user)
-    before = snapshot()
-    response = client.post(
-        sa_urls(demo)[url_name], {"name": "intruder", "role": COMPANY_OWNER, "auth_method": BASIC}
-    )
-    assert response.status_code == status
-    if status == 302:
-        assert response.url.startswith("/accounts/login/?next=")
-    assert snapshot() == before
+def test_denied_posts_change_nothing(demo, persona, url_name):
+    data = {"name": "intruder", "role": COMPANY_OWNER, "auth_method": BASIC}
+    assert_access_matrix(persona, COMPANY_MANAGER_DENIALS, post=sa_urls(demo)[url_name], data=data)
 
 
 def test_list_is_get_only(demo, owner_client):
@@ -236,7 +200,12 @@ def test_add_without_javascript_renders_the_result_page(demo, owner_client):
 def test_add_private_key_jwt_from_a_pem_stores_the_jwk_and_shows_the_kid(demo, owner_client):
     response = owner_client.post(
         sa_urls(demo)["add"],
-        {"name": "signer", "role": MAINTAINER, "auth_method": JWT, "public_key": rsa_public_pem()},
+        {
+            "name": "signer",
+            "role": MAINTAINER,
+            "auth_method": JWT,
+            "public_key": public_pem(rsa_private_key()),
+        },
         headers=HX,
     )
     assert response.status_code == 200
@@ -306,33 +275,18 @@ def test_a_key_sent_with_client_secret_basic_is_ignored(demo, owner_client):
     ],
 )
 def test_add_invalid_creates_nothing(demo, owner_client, data, error):
-    before = snapshot()
-    response = owner_client.post(sa_urls(demo)["add"], data, headers=HX)
-    assert response.status_code == 200
-    assert error in response.content.decode()
-    assert "HX-Trigger" not in response
+    response = assert_form_refused(owner_client, sa_urls(demo)["add"], data, error, **HX)
     assert "sa-client-id" not in response.content.decode()
-    assert snapshot() == before
 
 
-def test_add_refuses_a_role_above_the_actors_own(demo, client, monkeypatch):
-    # Real company managers may grant every company role; lower the role the resolver reports.
-    actor = User.objects.create_user("manager@example.test", "x")
-    bind(actor, COMPANY_OWNER, demo.acme)
-    original = AccessResolver.role_on
-    monkeypatch.setattr(
-        AccessResolver,
-        "role_on",
-        lambda self, obj: MAINTAINER if self.identity == actor else original(self, obj),
+def test_add_refuses_a_role_above_the_actors_own(demo, lower_actor):
+    assert_form_refused(
+        lower_actor,
+        sa_urls(demo)["add"],
+        {"name": "boss-bot", "role": COMPANY_OWNER, "auth_method": BASIC},
+        "up to your own (Maintainer)",
+        **HX,
     )
-    client.force_login(actor)
-    before = snapshot()
-    response = client.post(
-        sa_urls(demo)["add"], {"name": "boss-bot", "role": COMPANY_OWNER, "auth_method": BASIC}, headers=HX
-    )
-    assert response.status_code == 200
-    assert "up to your own (Maintainer)" in response.content.decode()
-    assert snapshot() == before
 
 
 # -- delete ---------------------------------------------------------------------------------------
@@ -379,27 +333,17 @@ def test_delete_without_javascript(demo, owner_client):
 @pytest.mark.parametrize("url_name", ["add", "delete"])
 def test_posts_without_csrf_token_are_refused(demo, csrf_client, url_name):
     csrf_client.force_login(User.objects.get(email=OWNER))
-    before = snapshot()
-    response = csrf_client.post(
-        sa_urls(demo)[url_name], {"name": "sneaky", "role": REPORTER, "auth_method": BASIC}, headers=HX
-    )
-    assert response.status_code == 403
-    assert snapshot() == before
+    data = {"name": "sneaky", "role": REPORTER, "auth_method": BASIC}
+    assert_csrf_refused(csrf_client, sa_urls(demo)[url_name], data)
 
 
 # -- query budget ---------------------------------------------------------------------------------
 
 
-def _count_queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
-
-
 @pytest.mark.parametrize("sort", ["name", "-role", "last_login"])
 def test_list_query_count_does_not_grow_with_rows(demo, owner_client, sort):
     url = sa_urls(demo)["list"] + f"?sort={sort}"
-    small = _count_queries(owner_client, url)
+    small = count_queries(owner_client, url)
     accounts = ServiceAccount.objects.bulk_create(
         ServiceAccount(company=demo.acme, name=f"bot-{i:03}", client_id=f"bulk-{i}") for i in range(198)
     )
@@ -407,4 +351,4 @@ def test_list_query_count_does_not_grow_with_rows(demo, owner_client, sort):
         RoleBinding(service_account=a, company=demo.acme, role=REPORTER) for a in accounts
     )
     assert ServiceAccount.objects.filter(company=demo.acme).count() == 200
-    assert _count_queries(owner_client, url) == small
+    assert count_queries(owner_client, url) == small

@@ -1,5 +1,5 @@
-"""Adding users and service accounts from a project: company access, project and environment roles in one
-step, all or nothing."""
+"""Adding users and service accounts from a project: who may (the project matrix), company access, project
+and environment roles in one step, all or nothing."""
 
 import json
 
@@ -10,7 +10,7 @@ from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAI
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import ServiceAccount
 from iam_portal.orgs.management.commands.seed_demo import DEMO_JWK
-from tests.conftest import HX
+from tests.helpers import ADD, EDIT, HX, NONE, VIEW, assert_access_matrix, hx_trigger, project_matrix
 
 ADD_USER = reverse("project_user_add", args=["acme", "webshop"])
 ADD_SA = reverse("project_service_account_add", args=["acme", "webshop"])
@@ -22,6 +22,49 @@ def bindings_of(**subject) -> set:
             "role", "company__slug", "project__slug", "environment__env_id"
         )
     )
+
+
+# -- who may add: only those who may manage the company's identities (DESIGN §6) -------------------------
+
+MAY_ADD = {NONE: 404, VIEW: 403, EDIT: 403}
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])
+@pytest.mark.parametrize("url", [ADD_USER, ADD_SA], ids=["user", "service-account"])
+def test_add_dialogs_matrix(demo, persona, url, headers):
+    assert_access_matrix(persona, project_matrix({**MAY_ADD, ADD: 200}), get=url, headers=headers)
+
+
+def test_add_user_matrix(demo, persona, newcomer):
+    payload = {
+        "email": newcomer.email,
+        "company_role": REPORTER,
+        "project_role": DEVELOPER,
+        f"env_{demo.staging.pk}": MAINTAINER,
+    }
+
+    def added(who, response):
+        assert RoleBinding.objects.filter(user=newcomer).count() == 3
+
+    matrix = project_matrix({**MAY_ADD, ADD: 204})
+    assert_access_matrix(persona, matrix, post=ADD_USER, data=payload, headers=HX, then=added)
+
+
+def test_add_service_account_matrix(demo, persona):
+    payload = {
+        "name": "matrix-bot",
+        "auth_method": "client_secret_basic",
+        "company_role": GUEST,
+        "project_role": REPORTER,
+    }
+
+    def added(who, response):
+        created = ServiceAccount.objects.filter(company=demo.acme, name="matrix-bot").first()
+        assert created is not None
+        assert RoleBinding.objects.filter(service_account=created).count() == 2
+
+    matrix = project_matrix({**MAY_ADD, ADD: 200})
+    assert_access_matrix(persona, matrix, post=ADD_SA, data=payload, headers=HX, then=added)
 
 
 # -- users ---------------------------------------------------------------------------------------------
@@ -38,7 +81,7 @@ def test_owner_adds_a_user_with_company_project_and_environment_roles(demo, logi
     }
     response = client.post(ADD_USER, data, headers=HX)
     assert response.status_code == 204
-    triggers = json.loads(response["HX-Trigger"])
+    triggers = hx_trigger(response)
     assert {"identitiesChanged", "closeDialog", "showMessage"} <= set(triggers)
     assert bindings_of(user=newcomer) == {
         (REPORTER, "acme", None, None),
@@ -136,7 +179,7 @@ def test_client_secret_is_shown_once(demo, login):
     }
     response = client.post(ADD_SA, data, headers=HX)
     assert response.status_code == 200
-    assert "identitiesChanged" in json.loads(response["HX-Trigger"])
+    assert "identitiesChanged" in hx_trigger(response)
     assert response["Cache-Control"] == "no-store"
     body = response.content.decode()
     account = ServiceAccount.objects.get(company=demo.acme, name="release-bot")

@@ -8,11 +8,12 @@ import json
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
 from iam_portal.identities.keys import jwk_thumbprint, parse_public_key
 from iam_portal.orgs.management.commands.seed_demo import DEMO_JWK
+from tests.helpers import public_pem, rsa_private_key
 
 # RFC 7638 §3.1 example key and its thumbprint.
 RFC7638_N = (
@@ -32,7 +33,7 @@ def b64url_uint(value: int) -> str:
 
 @pytest.fixture(scope="module")
 def rsa_key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return rsa_private_key()
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +43,6 @@ def expected(rsa_key):
     canonical = json.dumps({"e": e, "kty": "RSA", "n": n}, separators=(",", ":"))
     kid = base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
     return {"kty": "RSA", "n": n, "e": e, "use": "sig", "alg": "RS256", "kid": kid}
-
-
-def spki_pem(key) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
 
 
 def pkcs1_pem(key) -> str:
@@ -82,7 +75,7 @@ def test_rfc7638_thumbprint_example():
 
 @pytest.mark.parametrize("shape", ["spki", "pkcs1", "certificate"])
 def test_pem_shapes_give_the_same_jwk_with_a_thumbprint_kid(rsa_key, expected, shape):
-    text = {"spki": spki_pem, "pkcs1": pkcs1_pem, "certificate": certificate_pem}[shape](rsa_key)
+    text = {"spki": public_pem, "pkcs1": pkcs1_pem, "certificate": certificate_pem}[shape](rsa_key)
     jwk, kid = parse_public_key(text)
     assert jwk == expected
     assert kid == expected["kid"]
@@ -90,7 +83,7 @@ def test_pem_shapes_give_the_same_jwk_with_a_thumbprint_kid(rsa_key, expected, s
 
 
 def test_pem_with_surrounding_whitespace_and_text(rsa_key, expected):
-    jwk, _ = parse_public_key("\n\n  my key:\n" + spki_pem(rsa_key) + "\n\n")
+    jwk, _ = parse_public_key("\n\n  my key:\n" + public_pem(rsa_key) + "\n\n")
     assert jwk == expected
 
 
@@ -108,7 +101,7 @@ def test_jwk_without_kid_gets_the_thumbprint(expected):
 
 
 def test_jwk_thumbprint_equals_pem_thumbprint(rsa_key):
-    from_pem, _ = parse_public_key(spki_pem(rsa_key))
+    from_pem, _ = parse_public_key(public_pem(rsa_key))
     from_jwk, _ = parse_public_key(json.dumps({"kty": "RSA", "n": from_pem["n"], "e": from_pem["e"]}))
     assert from_jwk["kid"] == from_pem["kid"]
 
@@ -156,7 +149,7 @@ def test_public_and_private_pasted_together_is_refused(rsa_key):
     private = rsa_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    assert "private key" in refused(spki_pem(rsa_key) + private)
+    assert "private key" in refused(public_pem(rsa_key) + private)
 
 
 def test_encrypted_private_pem_is_refused(rsa_key):
@@ -174,8 +167,8 @@ def test_private_jwk_is_refused(rsa_key, expected):
 
 
 def test_small_rsa_key_is_refused():
-    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    message = refused(spki_pem(small))
+    small = rsa_private_key(key_size=1024)
+    message = refused(public_pem(small))
     assert "1024 bits" in message and "2048" in message
     numbers = small.public_key().public_numbers()
     jwk = {"kty": "RSA", "n": b64url_uint(numbers.n), "e": b64url_uint(numbers.e)}
@@ -184,12 +177,12 @@ def test_small_rsa_key_is_refused():
 
 def test_ec_pem_is_refused():
     key = ec.generate_private_key(ec.SECP256R1())
-    assert "Only RSA keys are supported" in refused(spki_pem(key))
+    assert "Only RSA keys are supported" in refused(public_pem(key))
 
 
 def test_ed25519_pem_is_refused():
     key = ed25519.Ed25519PrivateKey.generate()
-    assert "Only RSA keys are supported" in refused(spki_pem(key))
+    assert "Only RSA keys are supported" in refused(public_pem(key))
 
 
 def test_ec_jwk_is_refused():
@@ -242,7 +235,7 @@ def test_malformed_input_is_refused_with_a_message(text, fragment):
 
 
 def test_truncated_pem_is_refused(rsa_key):
-    pem = spki_pem(rsa_key)
+    pem = public_pem(rsa_key)
     lines = pem.splitlines()
     truncated = "\n".join(lines[:3] + lines[-1:])
     assert "could not be read" in refused(truncated)

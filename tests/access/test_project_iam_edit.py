@@ -1,25 +1,16 @@
 """Editing project and environment roles: what is saved, what is refused, and what the resolver sees next."""
 
-import json
-
 import pytest
 from django.core.management import call_command
 from django.db.models import Q
 from django.urls import reverse
 
-from iam_portal.access.catalogue import (
-    COMPANY_OWNER,
-    DEVELOPER,
-    GUEST,
-    MAINTAINER,
-    PROJECT_ADMIN,
-    REPORTER,
-)
+from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import ActionRefused, EscalationRefused, check_grantable, project_roles_set
 from iam_portal.identities.models import Group, ServiceAccount
-from tests.conftest import HX
+from tests.helpers import HX, hx_trigger, row_html
 
 
 def edit_url(demo, subject, kind="user", project="webshop"):
@@ -60,7 +51,7 @@ def test_junior_made_maintainer_on_production_may_deploy_there_until_set_to_no_r
         headers=HX,
     )
     assert response.status_code == 204
-    triggers = json.loads(response["HX-Trigger"])
+    triggers = hx_trigger(response)
     assert set(triggers) == {"identitiesChanged", "closeDialog", "showMessage"}
     assert triggers["showMessage"]["level"] == "success"
     assert roles_on_webshop(demo, user=junior) == {
@@ -72,7 +63,7 @@ def test_junior_made_maintainer_on_production_may_deploy_there_until_set_to_no_r
 
     # The table reloads itself: the next request shows the new role in the junior's row.
     table = client.get(reverse("project_iam", args=["acme", "webshop"]), {"q": "junior1"}, headers=HX)
-    row = table.content.decode().split(f'id="project-identity-user-{junior.pk}"')[1].split("</tr>")[0]
+    row = row_html(table.content.decode(), f"project-identity-user-{junior.pk}")
     assert row.count('class="role role-maintainer"') == 2
 
     response = client.post(edit_url(demo, junior), payload(demo, DEVELOPER, staging=MAINTAINER), headers=HX)
@@ -218,9 +209,9 @@ def test_service_refuses_escalation_and_wrong_levels(demo):
     assert roles_on_webshop(demo, user=junior) == before  # the first change of the call was rolled back
 
 
-def test_escalation_guard_with_a_lower_actor(demo, actor):
+def test_escalation_guard_with_a_lower_actor(demo, persona):
     """The guard itself: an actor grants only up to the role they hold on the resource."""
-    designer = actor("project", REPORTER)
+    designer = persona("project", REPORTER)
     with pytest.raises(EscalationRefused):
         check_grantable(AccessResolver(designer), demo.production, MAINTAINER)
 

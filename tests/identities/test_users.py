@@ -7,19 +7,18 @@ import re
 from urllib.parse import quote
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, User
-from tests.company.conftest import (
-    ALLOWED,
-    DENIED_ROLES,
+from tests.helpers import (
     HX,
-    PRINCIPALS,
+    assert_company_matrix,
+    assert_csrf_refused,
+    assert_form_refused,
     bind,
     company_roles,
+    count_queries,
     hx_trigger,
     messages_of,
     row_html,
@@ -35,72 +34,35 @@ def remove_url(pk: int, company: str = "acme") -> str:
     return f"/companies/{company}/users/{pk}/remove/"
 
 
-@pytest.fixture
-def newcomer(db):
-    return User.objects.create_user("newcomer@example.test", "x-password-not-used", full_name="Nina Newcomer")
-
-
 # -- the authorization matrix ---------------------------------------------------------------------
 
 
-def endpoints(demo):
-    newcomer = User.objects.get_or_create(
-        email="newcomer@example.test", defaults={"full_name": "Nina Newcomer"}
-    )[0]
+@pytest.mark.parametrize("query", ["", "?q=jun&sort=-last_login"], ids=["users", "users-search"])
+def test_users_matrix(demo, persona, query):
+    assert_company_matrix(persona, "get", USERS + query, status=200)
+
+
+def test_add_matrix(demo, persona, newcomer):
+    data = {"email": newcomer.email, "role": DEVELOPER}
+
+    def added():
+        return company_roles(demo.acme).get("user:newcomer@example.test") == DEVELOPER
+
+    assert_company_matrix(persona, "get", ADD, status=200)
+    assert_company_matrix(persona, "post", ADD, data, status=302, back_to=USERS, check=added)
+
+
+def test_remove_matrix(demo, persona):
     junior = demo.user("junior1")
-    return {
-        "users": ("get", USERS, None, 200, None),
-        "users-search": ("get", USERS + "?q=jun&sort=-last_login", None, 200, None),
-        "add-dialog": ("get", ADD, None, 200, None),
-        "add": (
-            "post",
-            ADD,
-            {"email": newcomer.email, "role": DEVELOPER},
-            302,
-            lambda: company_roles(demo.acme).get("user:newcomer@example.test") == DEVELOPER,
-        ),
-        "remove-dialog": ("get", remove_url(junior.pk), None, 200, None),
-        "remove": (
-            "post",
-            remove_url(junior.pk),
-            {},
-            302,
-            lambda: (
-                not RoleBinding.objects.filter(user=junior).exists()
-                and not GroupMembership.objects.filter(user=junior).exists()
-            ),
-        ),
-    }
 
+    def gone():
+        return (
+            not RoleBinding.objects.filter(user=junior).exists()
+            and not GroupMembership.objects.filter(user=junior).exists()
+        )
 
-ENDPOINT_NAMES = ["users", "users-search", "add-dialog", "add", "remove-dialog", "remove"]
-
-
-@pytest.mark.parametrize("who", PRINCIPALS)
-@pytest.mark.parametrize("endpoint", ENDPOINT_NAMES)
-def test_role_matrix(demo, as_principal, who, endpoint):
-    method, url, data, allowed_status, check = endpoints(demo)[endpoint]
-    client = as_principal(who)
-    before = snapshot()
-
-    response = client.get(url) if method == "get" else client.post(url, data)
-
-    if who == "anonymous":
-        assert response.status_code == 302
-        assert response["Location"] == f"/accounts/login/?next={quote(url, safe='/')}"
-    elif who in DENIED_ROLES or who == "root-viewer":
-        assert response.status_code == 403
-    elif who == "globex-owner":
-        assert response.status_code == 404
-    else:
-        assert who in ALLOWED
-        assert response.status_code == allowed_status
-        if allowed_status == 302:
-            assert response["Location"] == USERS
-        if check is not None:
-            assert check()
-        return
-    assert snapshot() == before
+    assert_company_matrix(persona, "get", remove_url(junior.pk), status=200)
+    assert_company_matrix(persona, "post", remove_url(junior.pk), {}, status=302, back_to=USERS, check=gone)
 
 
 # -- the page -------------------------------------------------------------------------------------
@@ -272,11 +234,12 @@ def test_add_unknown_email_says_an_administrator_must_create_the_account(demo, l
 def test_add_inactive_account_is_treated_as_unknown(demo, login, newcomer):
     newcomer.is_active = False
     newcomer.save()
-    before = snapshot()
-    response = login("owner").post(ADD, {"email": newcomer.email, "role": GUEST})
-    assert response.status_code == 200
-    assert "No Console account uses newcomer@example.test." in response.content.decode()
-    assert snapshot() == before
+    assert_form_refused(
+        login("owner"),
+        ADD,
+        {"email": newcomer.email, "role": GUEST},
+        "No Console account uses newcomer@example.test.",
+    )
 
 
 def test_add_user_with_direct_access_points_to_edit(demo, login):
@@ -392,25 +355,20 @@ def test_remove_dialog_lists_what_will_be_lost(demo, login):
 
 
 def test_removing_the_only_owner_is_refused(demo, login):
-    before = snapshot()
-    response = login("admin@acme.test").post(remove_url(demo.user("owner").pk), headers=HX)
-    assert response.status_code == 200
-    assert "HX-Trigger" not in response
-    assert "Acme must keep at least one Company Owner" in response.content.decode()
-    assert snapshot() == before
+    assert_form_refused(
+        login("admin@acme.test"),
+        remove_url(demo.user("owner").pk),
+        {},
+        "Acme must keep at least one Company Owner",
+        **HX,
+    )
 
 
-def test_removing_the_only_owner_who_is_owner_through_a_group_is_refused(demo, login):
+def test_removing_the_only_owner_who_is_owner_through_a_group_is_refused(
+    demo, login, owner_only_through_group
+):
     owner = demo.user("owner")
-    RoleBinding.objects.filter(user=owner, company=demo.acme).delete()
-    owners = Group.objects.create(company=demo.acme, name="Owners")
-    bind(owners, COMPANY_OWNER, demo.acme)
-    GroupMembership.objects.create(group=owners, user=owner)
-    before = snapshot()
-    response = login("owner").post(remove_url(owner.pk))
-    assert response.status_code == 200
-    assert "must keep at least one Company Owner" in response.content.decode()
-    assert snapshot() == before
+    assert_form_refused(login("owner"), remove_url(owner.pk), {}, "must keep at least one Company Owner")
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -440,14 +398,7 @@ def test_post_without_csrf_token_is_403_and_changes_nothing(demo, csrf_client, n
         "remove": (remove_url(demo.user("junior1").pk), {}),
     }[target]
     csrf_client.force_login(demo.user("owner"))
-    before = snapshot()
-    for headers in ({}, HX):
-        assert csrf_client.post(url, data, headers=headers).status_code == 403
-    assert snapshot() == before
-    csrf_client.get(USERS)
-    token = csrf_client.cookies["csrftoken"].value
-    assert csrf_client.post(url, data, headers={**HX, "X-CSRFToken": token}).status_code == 204
-    assert snapshot() != before
+    assert_csrf_refused(csrf_client, url, data, token_from=USERS)
 
 
 def test_get_never_changes_state(demo, login, newcomer):
@@ -494,13 +445,6 @@ def add_users(demo, n: int, prefix: str) -> None:
         [GroupMembership(group=groups[i], user=u) for i, u in enumerate(users)]
         + [GroupMembership(group=demo.developers, user=u) for u in users]
     )
-
-
-def count_queries(client, url: str, **headers) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, headers=headers)
-    assert response.status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])

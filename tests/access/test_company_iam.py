@@ -10,19 +10,22 @@ import re
 from urllib.parse import quote
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
-from tests.company.conftest import (
-    ALLOWED,
-    DENIED_ROLES,
+from tests.helpers import (
+    ANONYMOUS,
     HX,
-    PRINCIPALS,
+    OTHER_COMPANY_OWNER,
+    Persona,
+    assert_access_matrix,
+    assert_company_matrix,
+    assert_csrf_refused,
+    assert_form_refused,
     bind,
     company_roles,
+    count_queries,
     hx_trigger,
     messages_of,
     row_html,
@@ -43,97 +46,58 @@ def remove_url(kind: str, pk: int, company: str = "acme") -> str:
 
 # -- the authorization matrix ---------------------------------------------------------------------
 
-# name → (method, url(demo), data, status when allowed, check(demo) of the database after an allowed call)
-ENDPOINTS = {
-    "table": ("get", lambda d: IAM, None, 200, None),
-    "table-filtered": ("get", lambda d: IAM + "?type=group&q=acme&sort=-role", None, 200, None),
-    "edit-user-dialog": ("get", lambda d: edit_url("user", d.user("senior").pk), None, 200, None),
-    "edit-user": (
-        "post",
-        lambda d: edit_url("user", d.user("senior").pk),
-        {"role": MAINTAINER},
-        302,
-        lambda d: company_roles(d.acme)["user:senior@acme.test"] == MAINTAINER,
-    ),
-    "edit-group-dialog": ("get", lambda d: edit_url("group", d.developers.pk), None, 200, None),
-    "edit-group": (
-        "post",
-        lambda d: edit_url("group", d.developers.pk),
-        {"role": REPORTER},
-        302,
-        lambda d: company_roles(d.acme)["group:Acme Developers"] == REPORTER,
-    ),
-    "edit-sa-dialog": ("get", lambda d: edit_url("service-account", d.deployer.pk), None, 200, None),
-    "edit-sa": (
-        "post",
-        lambda d: edit_url("service-account", d.deployer.pk),
-        {"role": DEVELOPER},
-        302,
-        lambda d: company_roles(d.acme)["sa:ci-deployer"] == DEVELOPER,
-    ),
-    "remove-user-dialog": ("get", lambda d: remove_url("user", d.user("senior").pk), None, 200, None),
-    "remove-user": (
-        "post",
-        lambda d: remove_url("user", d.user("senior").pk),
-        {},
-        302,
-        lambda d: not RoleBinding.objects.filter(user=d.user("senior")).exists(),
-    ),
-    "remove-sa-dialog": ("get", lambda d: remove_url("service-account", d.deployer.pk), None, 200, None),
-    "remove-sa": (
-        "post",
-        lambda d: remove_url("service-account", d.deployer.pk),
-        {},
-        302,
-        lambda d: not ServiceAccount.objects.filter(name="ci-deployer").exists(),
-    ),
+
+def subjects(demo) -> dict:
+    """The identity of each kind that the matrix edits or removes."""
+    return {"user": demo.user("senior"), "group": demo.developers, "service-account": demo.deployer}
+
+
+# kind → (the company role an edit gives, the subject's key in company_roles())
+EDITS = {
+    "user": (MAINTAINER, "user:senior@acme.test"),
+    "group": (REPORTER, "group:Acme Developers"),
+    "service-account": (DEVELOPER, "sa:ci-deployer"),
 }
 
 
-def call(client, method: str, url: str, data, **headers):
-    if method == "get":
-        return client.get(url, headers=headers)
-    return client.post(url, data, headers=headers)
+@pytest.mark.parametrize("query", ["", "?type=group&q=acme&sort=-role"], ids=["table", "table-filtered"])
+def test_table_matrix(demo, persona, query):
+    assert_company_matrix(persona, "get", IAM + query, status=200)
 
 
-@pytest.mark.parametrize("who", PRINCIPALS)
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_role_matrix(demo, as_principal, who, endpoint):
-    method, url_of, data, allowed_status, check = ENDPOINTS[endpoint]
-    client = as_principal(who)
-    url = url_of(demo)
-    before = snapshot()
+@pytest.mark.parametrize("kind", EDITS)
+def test_edit_matrix(demo, persona, kind):
+    role, key = EDITS[kind]
+    url = edit_url(kind, subjects(demo)[kind].pk)
 
-    response = call(client, method, url, data)
+    def given():
+        return company_roles(demo.acme)[key] == role
 
-    if who == "anonymous":
-        assert response.status_code == 302
-        assert response["Location"] == f"/accounts/login/?next={quote(url, safe='/')}"
-    elif who in DENIED_ROLES or who == "root-viewer":
-        assert response.status_code == 403
-    elif who == "globex-owner":
-        assert response.status_code == 404
-    else:
-        assert who in ALLOWED
-        assert response.status_code == allowed_status
-        if allowed_status == 302:
-            assert response["Location"] == IAM
-        if check is not None:
-            assert check(demo)
-        return
-    assert snapshot() == before
+    assert_company_matrix(persona, "get", url, status=200)
+    assert_company_matrix(persona, "post", url, {"role": role}, status=302, back_to=IAM, check=given)
 
 
-@pytest.mark.parametrize("who", ["anonymous", "developer", "globex-owner", "company-owner"])
-def test_role_matrix_with_htmx_headers_keeps_the_same_statuses(demo, as_principal, who):
-    client = as_principal(who)
+@pytest.mark.parametrize("kind", ["user", "service-account"])
+def test_remove_matrix(demo, persona, kind):
+    subject = subjects(demo)[kind]
+    url = remove_url(kind, subject.pk)
+    gone = {
+        "user": lambda: not RoleBinding.objects.filter(user=subject).exists(),
+        "service-account": lambda: not ServiceAccount.objects.filter(name="ci-deployer").exists(),
+    }[kind]
+    assert_company_matrix(persona, "get", url, status=200)
+    assert_company_matrix(persona, "post", url, {}, status=302, back_to=IAM, check=gone)
+
+
+def test_role_matrix_with_htmx_headers_keeps_the_same_statuses(demo, persona):
+    matrix = {
+        ANONYMOUS: 302,
+        Persona("company", DEVELOPER): 403,
+        OTHER_COMPANY_OWNER: 404,
+        Persona("company", COMPANY_OWNER): 204,
+    }
     url = edit_url("user", demo.user("senior").pk)
-    before = snapshot()
-    response = client.post(url, {"role": MAINTAINER}, headers=HX)
-    expected = {"anonymous": 302, "developer": 403, "globex-owner": 404, "company-owner": 204}[who]
-    assert response.status_code == expected
-    if who != "company-owner":
-        assert snapshot() == before
+    assert_access_matrix(persona, matrix, post=url, data={"role": MAINTAINER}, headers=HX)
 
 
 def test_unknown_company_is_404_even_for_a_super_user(demo, login):
@@ -229,24 +193,22 @@ def test_invalid_role_re_renders_the_form_with_the_error(demo, login, headers, b
 
 def test_demoting_the_only_owner_is_refused_with_a_message(demo, login):
     owner = demo.user("owner")
-    before = snapshot()
-    response = login("owner").post(edit_url("user", owner.pk), {"role": DEVELOPER}, headers=HX)
-    assert response.status_code == 200
-    assert "HX-Trigger" not in response
-    assert "Acme must keep at least one Company Owner" in response.content.decode()
-    assert snapshot() == before
+    assert_form_refused(
+        login("owner"),
+        edit_url("user", owner.pk),
+        {"role": DEVELOPER},
+        "Acme must keep at least one Company Owner",
+        **HX,
+    )
 
 
-def test_demoting_the_only_owner_group_is_refused(demo, login):
-    RoleBinding.objects.filter(user=demo.user("owner"), company=demo.acme).delete()
-    owners = Group.objects.create(company=demo.acme, name="Owners")
-    bind(owners, COMPANY_OWNER, demo.acme)
-    GroupMembership.objects.create(group=owners, user=demo.user("owner"))
-    before = snapshot()
-    response = login("owner").post(edit_url("group", owners.pk), {"role": MAINTAINER})
-    assert response.status_code == 200
-    assert "must keep at least one Company Owner" in response.content.decode()
-    assert snapshot() == before
+def test_demoting_the_only_owner_group_is_refused(demo, login, owner_only_through_group):
+    assert_form_refused(
+        login("owner"),
+        edit_url("group", owner_only_through_group.pk),
+        {"role": MAINTAINER},
+        "must keep at least one Company Owner",
+    )
 
 
 # -- remove direct access (users) -----------------------------------------------------------------
@@ -310,20 +272,16 @@ def test_remove_dialog_says_all_access_is_lost_without_groups(demo, login):
 def test_remove_direct_access_of_a_group_only_user_is_refused_and_changes_nothing(demo, login):
     member = User.objects.create_user("grouponly@example.test", "x")
     GroupMembership.objects.create(group=demo.developers, user=member)
-    before = snapshot()
-    response = login("owner").post(remove_url("user", member.pk), headers=HX)
-    assert response.status_code == 200
-    assert "HX-Trigger" not in response
-    assert "has no direct role in Acme" in response.content.decode()
-    assert snapshot() == before
+    assert_form_refused(login("owner"), remove_url("user", member.pk), {}, "has no direct role in Acme", **HX)
 
 
 def test_removing_the_only_owner_is_refused(demo, login):
-    before = snapshot()
-    response = login("admin@acme.test").post(remove_url("user", demo.user("owner").pk))
-    assert response.status_code == 200
-    assert "Acme must keep at least one Company Owner" in response.content.decode()
-    assert snapshot() == before
+    assert_form_refused(
+        login("admin@acme.test"),
+        remove_url("user", demo.user("owner").pk),
+        {},
+        "Acme must keep at least one Company Owner",
+    )
 
 
 # -- delete a service account ---------------------------------------------------------------------
@@ -433,17 +391,7 @@ def post_targets(demo):
 def test_post_without_csrf_token_is_403_and_changes_nothing(demo, csrf_client, index):
     url, data = post_targets(demo)[index]
     csrf_client.force_login(demo.user("owner"))
-    before = snapshot()
-    for headers in ({}, HX):
-        response = csrf_client.post(url, data, headers=headers)
-        assert response.status_code == 403
-    assert snapshot() == before
-    # The same client with the token from the page succeeds: the 403 was the CSRF check.
-    csrf_client.get(IAM)
-    token = csrf_client.cookies["csrftoken"].value
-    response = csrf_client.post(url, data, headers={**HX, "X-CSRFToken": token})
-    assert response.status_code == 204
-    assert snapshot() != before
+    assert_csrf_refused(csrf_client, url, data, token_from=IAM)
 
 
 def test_get_never_changes_state(demo, login):
@@ -702,13 +650,6 @@ def add_identities(demo, n: int, prefix: str = "bulk") -> None:
         [GroupMembership(group=groups[i], user=u) for i, u in enumerate(users)]
         + [GroupMembership(group=demo.developers, user=u) for u in users[::2]]
     )
-
-
-def count_queries(client, url: str, **headers) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, headers=headers)
-    assert response.status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])
