@@ -412,7 +412,7 @@ def project_user_add(request, company, project):
                 redirect_to=reverse("project_iam", args=[project.company.slug, project.slug]),
             )
     context = {"company": project.company, "project": project, "form": form}
-    return render(request, partial(request, "access/project_user_add.html"), context)
+    return render(request, partial(request, "identities/project_user_add.html"), context)
 
 
 @sensitive_variables("created", "response")
@@ -439,5 +439,5 @@ def project_service_account_add(request, company, project):
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            return _credentials_once(request, "access/project_service_account_created.html", context, created)
-    return render(request, partial(request, "access/project_service_account_add.html"), context)
+            return _credentials_once(request, "identities/project_service_account_created.html", context, created)
+    return render(request, partial(request, "identities/project_service_account_add.html"), context)
