@@ -83,8 +83,23 @@ def manage(uv: list[str], *args: str) -> None:
         sys.exit(f"dev.py: `manage.py {' '.join(args)}` failed.")
 
 
+ENV_FILE = ROOT / ".env"
+LOCAL_ENV = """# Written by `python3 dev.py run` for this checkout: manage.py commands read it (see the README).
+# A local demo only: never use DEBUG=true in production.
+DEBUG=true
+"""
+
+
+def ensure_local_env() -> None:
+    """Local commands (`.venv/bin/python manage.py …`) read .env; start one for a demo checkout."""
+    if not ENV_FILE.exists():
+        ENV_FILE.write_text(LOCAL_ENV)
+        say("wrote .env (DEBUG=true) so that `.venv/bin/python manage.py …` works in this checkout")
+
+
 def command_run(port: int) -> None:
     os.environ.setdefault("DEBUG", "true")
+    ensure_local_env()
     uv = bootstrap()
     say("database: " + ("DATABASE_URL" if os.environ.get("DATABASE_URL") else "SQLite, db.sqlite3"))
     manage(uv, "migrate", "--no-input")

@@ -9,8 +9,14 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A `.env` file in the repository root (written by `python3 dev.py run`, or copied from .env.example) fills
+# in what the environment leaves unset, so local commands work as the README shows them. Variables set in
+# the environment always win.
+load_dotenv(BASE_DIR / ".env", override=False)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -52,11 +58,15 @@ def env_secret(name: str) -> str:
 
 DEBUG = env_bool("DEBUG", False)
 
+GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(64))'"
 SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set (or DEBUG=true for a local run).")
     SECRET_KEY = "insecure-local-development-key-never-use-in-production"
+elif not DEBUG and SECRET_KEY.lower().startswith(("replace-me", "change-me", "changeme", "insecure-")):
+    # The example value of .env.example (or a dev key) must never sign production sessions.
+    raise ImproperlyConfigured(f"SECRET_KEY is a placeholder; generate a real one: {GENERATE_SECRET}")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

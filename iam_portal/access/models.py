@@ -92,7 +92,8 @@ class RoleBinding(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{role_label(self.role)}: {self.subject} on {self.level} {self.resource}"
+        # The path names the project of an environment: "Production" alone says nothing in the admin.
+        return f"{role_label(self.role)}: {self.subject} on {self.level} {self.resource.path}"
 
     @property
     def subject(self):
