@@ -259,29 +259,30 @@ def company_user_identities(company: Company) -> list[dict]:
         .values_list("pk", "email", "full_name", "display", "company_role", "last_login")
     )
     groups = _group_roles(company)
-    groups_of_user: dict[int, list[int]] = defaultdict(list)
-    for user_id, group_id in (
+    # Each group's item is built once and shared by its members; memberships come out in name order.
+    group_items = {
+        pk: {"_id": str(pk), "name": name, "role": role, "roleId": role}
+        for pk, (name, role) in groups.items()
+    }
+    rank = {pk: n for n, pk in enumerate(sorted(groups, key=lambda g: (groups[g][0].lower(), g)))}
+    memberships = (
         GroupMembership.objects.filter(group__company=company).values_list("user_id", "group_id").order_by()
-    ):
-        groups_of_user[user_id].append(group_id)
-    items = []
-    for pk, email, full_name, display, role, last_login in users:
-        user_groups = sorted(groups_of_user.get(pk, ()), key=lambda g: (groups[g][0].lower(), g))
-        items.append(
-            {
-                "userId": str(pk),
-                "email": email,
-                "fullname": full_name,
-                "name": display,
-                "companyRoles": _roles(role),
-                "lastLogin": rfc3339(last_login),
-                "groups": [
-                    {"_id": str(g), "name": groups[g][0], "role": groups[g][1], "roleId": groups[g][1]}
-                    for g in user_groups
-                ],
-            }
-        )
-    return items
+    )
+    groups_of_user: dict[int, list[dict]] = defaultdict(list)
+    for user_id, group_id in sorted(memberships, key=lambda m: rank[m[1]]):
+        groups_of_user[user_id].append(group_items[group_id])
+    return [
+        {
+            "userId": str(pk),
+            "email": email,
+            "fullname": full_name,
+            "name": display,
+            "companyRoles": _roles(role),
+            "lastLogin": rfc3339(last_login),
+            "groups": groups_of_user.get(pk, []),
+        }
+        for pk, email, full_name, display, role, last_login in users
+    ]
 
 
 def company_group_identities(company: Company) -> list[dict]:

@@ -1,13 +1,13 @@
 """The machine API: /api/… (django-ninja, OpenAPI at /api/docs) and the two /.well-known documents."""
 
+from django.http import HttpResponseNotFound
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
 
 from iam_portal.api import authz, iam, oauth
 from iam_portal.api.auth import bearer
-from iam_portal.api.errors import error_response, install_handlers
+from iam_portal.api.errors import install_handlers
 
 api = NinjaAPI(
     title="IAM Portal machine API",
@@ -30,13 +30,9 @@ api.add_router("", authz.router)
 
 @csrf_exempt
 def unknown_api_path(request):
-    """Any other /api path: 401 without a valid token (as everywhere under /api), else 404. Matching every
-    path here also means no trailing-slash redirect can ever answer under /api."""
-    try:
-        bearer(request)
-    except AuthenticationError as exc:
-        return error_response(401, exc.message)
-    return error_response(404, "No such API endpoint.")
+    """Any other /api path. Matching every path here means no trailing-slash redirect ever answers under
+    /api; ApiErrorMiddleware turns the 404 into the API's shape (401 first without a valid token)."""
+    return HttpResponseNotFound()
 
 
 urlpatterns = [

@@ -184,8 +184,8 @@ class Api:
         if token is not None:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         headers.update(extra)
-        if method == "GET":
-            return self.client.get(path, **headers)
+        if method in ("GET", "HEAD"):
+            return getattr(self.client, method.lower())(path, **headers)
         data = body if isinstance(body, str | bytes) else (json.dumps(body) if body is not None else "")
         return getattr(self.client, method.lower())(path, data, content_type="application/json", **headers)
 
