@@ -86,10 +86,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "ninja",  # serves the OpenAPI page's own static files (no CDN)
     "iam_portal.orgs",
     "iam_portal.identities",
     "iam_portal.access",
     "iam_portal.audit",
+    "iam_portal.api",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +108,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "iam_portal.access.middleware.AccessMiddleware",
     "iam_portal.audit.middleware.AuditContextMiddleware",
+    "iam_portal.api.middleware.ApiErrorMiddleware",
 ]
 
 ROOT_URLCONF = "iam_portal.urls"
@@ -236,3 +239,15 @@ LOGGING = {
 
 # How many rows a table page shows.
 PAGE_SIZE = env_int("PAGE_SIZE", 50)
+
+# -- machine API ------------------------------------------------------------------------------------
+# RSA private key (PEM) that signs the API's access tokens, from SIGNING_KEY or the file named by
+# SIGNING_KEY_FILE. Without one, a key is generated once under SIGNING_KEY_LOCAL_PATH (fine for a laptop
+# and the tests; `check --deploy` warns). SIGNING_KEY_PREVIOUS(_FILE) holds the PEM key(s) of the last
+# rotation: still published and accepted, never used to sign (README "Machine API").
+SIGNING_KEY = env_secret("SIGNING_KEY")
+SIGNING_KEY_PREVIOUS = env_secret("SIGNING_KEY_PREVIOUS")
+SIGNING_KEY_LOCAL_PATH = BASE_DIR / ".local" / "signing-key.pem"
+# The client address used to throttle failed token requests. Behind a proxy (BEHIND_TLS_PROXY) it is the
+# last X-Forwarded-For entry, the one the proxy itself appended.
+API_CLIENT_ADDRESS_FROM_PROXY = env_bool("BEHIND_TLS_PROXY", False)

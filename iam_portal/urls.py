@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),  # served by HealthCheckMiddleware; named for reverse()
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("iam_portal.api.urls")),
     path("", include("iam_portal.orgs.urls")),
     path("", include("iam_portal.access.urls")),
     path("", include("iam_portal.identities.urls")),

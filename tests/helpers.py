@@ -4,19 +4,24 @@
 - the database: bind, snapshot ("nothing changed"), changes_nothing, company_roles
 - personas and authorization matrices: Persona and the persona sets, assert_access_matrix, and the two
   tables most pages share (may_manage_company / assert_company_matrix, project_matrix)
-- keys: rsa_private_key, public_pem
+- keys: rsa_private_key, public_pem, private_pem, public_jwk
+- the machine API: TOKEN_URL, Credentials, basic_header, assertion, assertion_form, Api, error
 - the admin: admin_url, form_data, add_inline_row, no_inline_rows, MODELS, an_object
 - the browser: dialog, open_dialog, submit_company_role, expect_dialog_closed
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import time
+import uuid
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -25,6 +30,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from jwt.algorithms import RSAAlgorithm
 from playwright.sync_api import Locator, Page, expect
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
@@ -384,6 +390,131 @@ def public_pem(key) -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+
+
+# -- the machine API ------------------------------------------------------------------------------
+
+TOKEN_URL = "/api/m2m/oauth/token"
+FORM = "application/x-www-form-urlencoded"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def private_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def public_jwk(key: rsa.RSAPrivateKey, kid: str = "miactl") -> dict:
+    """The JWK miactl uploads (note its `alg`, spelled RSA256)."""
+    jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    return {"kty": "RSA", "use": "sig", "alg": "RSA256", "kid": kid, "n": jwk["n"], "e": jwk["e"]}
+
+
+@dataclass
+class Credentials:
+    account: ServiceAccount
+    secret: str = ""
+    key: rsa.RSAPrivateKey | None = None
+
+    @property
+    def client_id(self) -> str:
+        return self.account.client_id
+
+
+def basic_header(client_id: str, secret: str) -> str:
+    """What Go's oauth2 sends with AuthStyleInHeader: each part form-urlencoded, then base64."""
+    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}"
+    return "Basic " + base64.b64encode(raw.encode()).decode()
+
+
+def assertion(credentials: Credentials, **overrides) -> str:
+    """A client assertion as miactl signs it (iat 10 s in the past, exp an hour after); overrides change
+    claims (None removes one), and `_kid`, `_key`, `_alg` the header and the signing key."""
+    now = int(time.time()) - 10
+    claims = {
+        "iss": credentials.client_id,
+        "sub": credentials.client_id,
+        "aud": "console-client-credentials",
+        "jti": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + 3600,
+    }
+    kid = overrides.pop("_kid", credentials.account.key_id)
+    key = overrides.pop("_key", credentials.key)
+    for name, value in overrides.items():
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"})
+
+
+def assertion_form(signed: str, client_id: str | None = None) -> str:
+    fields = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": signed,
+        "token_endpoint_auth_method": "private_key_jwt",
+    }
+    if client_id is not None:
+        fields["client_id"] = client_id
+    return "&".join(f"{k}={quote_plus(v)}" for k, v in fields.items())
+
+
+class Api:
+    """A test client for the API: JSON bodies, Bearer tokens, miactl's headers."""
+
+    def __init__(self):
+        self.client = Client(enforce_csrf_checks=True)
+
+    def token_response(self, credentials: Credentials, **headers):
+        if credentials.account.auth_method == ServiceAccount.AuthMethod.PRIVATE_KEY_JWT:
+            body = assertion_form(assertion(credentials), credentials.client_id)
+            return self.client.post(TOKEN_URL, body, content_type=FORM, **headers)
+        return self.client.post(
+            TOKEN_URL,
+            "grant_type=client_credentials",
+            content_type=FORM,
+            HTTP_AUTHORIZATION=basic_header(credentials.client_id, credentials.secret),
+            **headers,
+        )
+
+    def token(self, credentials: Credentials) -> str:
+        response = self.token_response(credentials)
+        assert response.status_code == 200, response.content
+        return response.json()["access_token"]
+
+    def call(self, method: str, path: str, body=None, *, token: str | None = None, **extra):
+        headers = {"HTTP_CLIENT_KEY": "miactl", "HTTP_ACCEPT": "application/json, */*"}
+        if token is not None:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        headers.update(extra)
+        if method in ("GET", "HEAD"):
+            return getattr(self.client, method.lower())(path, **headers)
+        data = body if isinstance(body, str | bytes) else (json.dumps(body) if body is not None else "")
+        return getattr(self.client, method.lower())(path, data, content_type="application/json", **headers)
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.call("PATCH", path, body, **kw)
+
+    def delete(self, path, body=None, **kw):
+        return self.call("DELETE", path, body, **kw)
+
+
+def error(response) -> dict:
+    """The error body, after checking its shape: {"statusCode": <the status>, "message": "<non-empty>"}."""
+    body = response.json()
+    assert set(body) == {"statusCode", "message"}, body
+    assert body["statusCode"] == response.status_code
+    assert isinstance(body["message"], str) and body["message"].strip()
+    return body
 
 
 # -- the admin ------------------------------------------------------------------------------------

@@ -206,6 +206,13 @@ def group_member_remove(*, actor: Actor, group: Group, user: User) -> None:
         _membership_record(actor, Action.MEMBER_REMOVED, group, user)
 
 
+@operation(Action.MEMBER_REMOVED)
+def group_members_remove(*, actor: Actor, group: Group, users: list[User]) -> None:
+    """Remove several members, all or nothing."""
+    for user in users:
+        group_member_remove(actor=actor, group=group, user=user)
+
+
 @operation(Action.GROUP_DELETED)
 def group_delete(*, actor: Actor, group: Group) -> None:
     access = AccessResolver(actor)
