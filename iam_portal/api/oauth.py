@@ -12,6 +12,7 @@ from ninja import Router
 from iam_portal.api import client_auth, schemas, signing, throttle, tokens
 from iam_portal.api.client_auth import TOKEN_PATH, OAuthError
 from iam_portal.identities.models import ServiceAccount
+from iam_portal.identities.services import service_account_token_issued
 
 router = Router(tags=["OAuth 2.0"])
 
@@ -108,7 +109,7 @@ def token(request):
 
     now = timezone.now()
     access_token = tokens.access_token_issue(request, account, now=now)
-    ServiceAccount.objects.filter(pk=account.pk).update(last_login=now)
+    service_account_token_issued(account=account, at=now)
     response = JsonResponse(
         {"access_token": access_token, "token_type": "Bearer", "expires_in": tokens.ACCESS_TOKEN_LIFETIME}
     )

@@ -26,8 +26,10 @@ from iam_portal.identities.forms import (
     GroupForm,
     ProjectAddServiceAccountForm,
     ProjectAddUserForm,
+    PublicKeyForm,
     ServiceAccountForm,
 )
+from iam_portal.identities.models import ServiceAccount
 from iam_portal.pagination import table_state
 
 # -- users ----------------------------------------------------------------------------------------
@@ -314,8 +316,8 @@ def company_service_accounts(request, company):
     return render(request, partial(request, "identities/service_accounts.html", "table"), context)
 
 
-def _credentials_once(request, template: str, context: dict, created) -> HttpResponse:
-    """The new account's credentials, rendered in the POST response itself and never redirected to: the
+def _credentials_once(request, template: str, context: dict, created, message: str = "") -> HttpResponse:
+    """The account's new credentials, rendered in the POST response itself and never redirected to: the
     client secret exists only in this one response."""
     response = render(
         request,
@@ -323,7 +325,7 @@ def _credentials_once(request, template: str, context: dict, created) -> HttpRes
         {**context, "account": created.account, "client_secret": created.client_secret},
     )
     response["Cache-Control"] = "no-store"
-    return announce(request, response, f"Service account {created.account.name} was created.")
+    return announce(request, response, message or f"Service account {created.account.name} was created.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -372,6 +374,41 @@ def service_account_delete(request, company, pk, *, back: str = "company_service
         "bindings": access_selectors.company_bindings_listed(account, company),
     }
     return render(request, partial(request, "identities/service_account_delete.html"), context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@sensitive_variables("secret", "response")
+def service_account_credentials(request, company, pk):
+    """Rotate the client secret (Client Secret Basic) or replace the public key (Private Key JWT). Tokens
+    issued with the old credentials stop working at once."""
+    company = company_for(request, company, manage=True, section="service_accounts")
+    account = company_subject(company, SERVICE_ACCOUNT, pk)
+    rotate = account.auth_method == ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC
+    form = None if rotate else PublicKeyForm(request.POST or None)
+    context = {"company": company, "account": account, "form": form, "rotate": rotate, "error": None}
+    if request.method == "POST" and (rotate or form.is_valid()):
+        try:
+            if rotate:
+                secret = services.service_account_secret_rotate(actor=request.user, account=account)
+            else:
+                services.service_account_key_replace(
+                    actor=request.user, account=account, public_key=form.cleaned_data["public_key"]
+                )
+                secret = None
+        except ActionRefused as refused:
+            context["error"] = str(refused)
+        else:
+            done_message = f"New {'client secret' if rotate else 'public key'} for {account.name}."
+            context["next"] = reverse("company_service_accounts", args=[company.slug])
+            return _credentials_once(
+                request,
+                "identities/service_account_credentials.html",
+                {**context, "changed": True},
+                services.NewServiceAccount(account, secret),
+                done_message,
+            )
+    return render(request, partial(request, "identities/service_account_credentials.html"), context)
 
 
 # -- from a project: company access plus project and environment roles in one step ------------------
