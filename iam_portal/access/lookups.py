@@ -1,6 +1,7 @@
 """Reading the identity and resource names that people and machines type.
 
-IDENTITY is a user's email (any case), a service account's client id, or `group:<company>/<group name>`.
+IDENTITY is a user's email (any case), a service account's client id, `group:<company>/<group name>` or
+`sa:<company>/<service account name>` (names in any case).
 RESOURCE is `<company>`, `<company>/<project>` or `<company>/<project>/<env_id>`.
 
 Used by `manage.py explain` and by the machine API's decision endpoint, so both read the same strings
@@ -18,6 +19,7 @@ from iam_portal.identities.models import Group, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
 
 GROUP_PREFIX = "group:"
+SERVICE_ACCOUNT_PREFIX = "sa:"
 _KEY_SHAPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 
@@ -36,16 +38,23 @@ def _printable(text: str, what: str) -> str:
     return text
 
 
+def _named_in_company(text: str, prefix: str, model, what: str):
+    """`<prefix><company>/<name>`: a group or service account by its name in a company."""
+    company_slug, sep, name = text[len(prefix) :].partition("/")
+    if not sep or not company_slug or not name:
+        raise BadInput(f"malformed {what} identity {text!r}: use {prefix}<company>/<{what} name>")
+    found = model.objects.filter(company__slug=company_slug, name__iexact=name).first()
+    if found is None:
+        raise UnknownName(f"unknown {what} {name!r} in company {company_slug!r}")
+    return found
+
+
 def find_identity(text: str) -> Identity:
     _printable(text, "identity")
     if text.startswith(GROUP_PREFIX):
-        company_slug, sep, name = text[len(GROUP_PREFIX) :].partition("/")
-        if not sep or not company_slug or not name:
-            raise BadInput(f"malformed group identity {text!r}: use group:<company>/<group name>")
-        group = Group.objects.filter(company__slug=company_slug, name__iexact=name).first()
-        if group is None:
-            raise UnknownName(f"unknown group {name!r} in company {company_slug!r}")
-        return group
+        return _named_in_company(text, GROUP_PREFIX, Group, "group")
+    if text.startswith(SERVICE_ACCOUNT_PREFIX):
+        return _named_in_company(text, SERVICE_ACCOUNT_PREFIX, ServiceAccount, "service account")
     if not text:
         raise BadInput("empty identity")
     user = User.objects.filter(email__iexact=text).first()

@@ -2,7 +2,8 @@
 
     manage.py explain IDENTITY RESOURCE [PERMISSION] [--json]
 
-IDENTITY is a user's email (any case), a service account's client id, or `group:<company>/<group name>`.
+IDENTITY is a user's email (any case), a service account's client id or `sa:<company>/<name>`, or
+`group:<company>/<group name>`.
 RESOURCE is `<company>`, `<company>/<project>` or `<company>/<project>/<env_id>`.
 
 With PERMISSION the first line is `yes` or `no`, followed by the paths that grant it; the exit status is
@@ -29,7 +30,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "identity", help="user email, service account client id, or group:<company>/<group name>"
+            "identity",
+            help="user email, service account client id or sa:<company>/<name>, or group:<company>/<group name>",
         )
         parser.add_argument("resource", help="<company>, <company>/<project> or <company>/<project>/<env_id>")
         parser.add_argument(
