@@ -23,6 +23,7 @@ def test_login_page_renders_a_labelled_form(db, client):
     assert response.status_code == 200
     assert "<h1>Sign in</h1>" in html
     assert '<label for="id_username">Email</label>' in html
+    assert 'autocomplete="username"' in html and 'autocomplete="current-password"' in html
     assert '<label for="id_password">Password</label>' in html
     assert "csrfmiddlewaretoken" in html
 
@@ -192,8 +193,8 @@ def test_company_switcher_lists_reachable_companies(demo, login):
 
 
 @pytest.mark.parametrize("url", [LOGIN, ACME, "/companies/acme/iam/"])
-def test_security_headers(demo, login, url):
-    response = login("owner").get(url)
+def test_security_headers(demo, login, client, url):
+    response = (client if url == LOGIN else login("owner")).get(url)
     assert response.status_code == 200
     csp = response["Content-Security-Policy"]
     directives = {
