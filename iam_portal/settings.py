@@ -233,7 +233,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 # How many rows a table page shows.
@@ -294,6 +294,7 @@ AXES_USERNAME_CALLABLE = "iam_portal.signin.lockout.username_of"
 AXES_LOCKOUT_CALLABLE = "iam_portal.signin.lockout.locked_out_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are events (signin/events.py), not rows in axes' log
 
 # Mail (password reset). Without EMAIL_HOST no mail is sent and the reset pages are not offered.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

@@ -34,9 +34,17 @@ def provider_config(provider_id: str) -> dict | None:
     return next((p for p in settings.OIDC_PROVIDERS if p["id"] == provider_id), None)
 
 
+# allauth's "Successfully signed in as …" and "You have signed out." toasts say what the page already shows.
+QUIET_MESSAGES = {"account/messages/logged_in.txt", "account/messages/logged_out.txt"}
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def add_message(self, request, level, message_template=None, *args, **kwargs):
+        if message_template not in QUIET_MESSAGES:
+            super().add_message(request, level, message_template, *args, **kwargs)
 
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)

@@ -26,6 +26,7 @@ PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 # "<company slug>/<group name>": the slug has no slash, the name is everything after the first one.
 GROUP_TARGET = re.compile(r"([-a-zA-Z0-9_]+)/(\S.*)")
 DEFAULT_SCOPES = ["openid", "email", "profile"]
+RESERVED_IDS = {"oidc", "openid_connect"}  # allauth's own provider names
 KNOWN_KEYS = {"id", "name", "issuer", "client_id", "scopes", "jit", "group_sync", "userinfo", "logout"}
 
 
@@ -64,6 +65,8 @@ def _provider(entry: dict, index: int, read_secret: Callable[[str], str]) -> dic
     provider_id = entry.get("id")
     if not isinstance(provider_id, str) or not PROVIDER_ID.fullmatch(provider_id):
         fail('"id" must be 1-40 lower-case letters, digits or dashes (it appears in the redirect URI).')
+    if provider_id in RESERVED_IDS:
+        fail(f'"id" {provider_id!r} is reserved; choose another, e.g. the provider\'s name.')
     where = f"OIDC_PROVIDERS[{index}] ({provider_id})"
     issuer = entry.get("issuer")
     if (
