@@ -22,7 +22,9 @@ class LoginForm(AllauthLoginForm):
         email.label = "Email"
         email.widget.attrs = {"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"}
         self.fields = {"username": email, **self.fields}
-        self.fields["password"].help_text = ""  # the reset link is the page's, shown only when mail works
+        password = self.fields["password"]
+        password.help_text = ""  # the reset link is the page's, shown only when mail works
+        password.widget.attrs = {"autocomplete": "current-password"}
 
     def clean_username(self):
         value = self.cleaned_data["username"].strip()

@@ -1,3 +1,6 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -43,3 +46,26 @@ class TwoFactorRequiredMiddleware:
         if request.htmx:
             return HttpResponse(status=204, headers={"HX-Redirect": url})
         return redirect(url)
+
+
+class ProviderFormActionMiddleware:
+    """The "Sign in with …" buttons and the sign-out form POST to the portal, which redirects to the identity
+    provider; browsers hold that redirect to the page's CSP form-action, so the providers' origins join
+    'self' there. (Sits after django-csp's middleware, so that it adds to the policy before it is sent.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        origins = sorted({origin_of(p["issuer"]) for p in settings.OIDC_PROVIDERS})
+        if origins:
+            update = dict(getattr(response, "_csp_update", None) or {})
+            update["form-action"] = [*update.get("form-action", []), *origins]
+            response._csp_update = update
+        return response
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
