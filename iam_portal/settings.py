@@ -274,6 +274,7 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "IAM Portal"
+MFA_TOTP_TOLERANCE = 1  # also the code of the previous or next 30 s, for clock drift and slow typing
 MFA_RECOVERY_CODES_SHOW_ONCE = True  # secrets are shown once
 MFA_ALLOW_UNVERIFIED_EMAIL = True  # emails are set by super users or verified by the provider
 

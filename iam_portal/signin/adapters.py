@@ -112,11 +112,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def pre_social_login(self, request, sociallogin):
         provider = sociallogin.provider.app.settings
-        email = next((a.email for a in sociallogin.email_addresses if a.verified), "")
+        addresses = [a for a in sociallogin.email_addresses if isinstance(a.email, str) and a.email.strip()]
+        email = next((a.email for a in addresses if a.verified), "")
         if sociallogin.is_existing:  # this provider account was linked before
             user = sociallogin.user
         else:
-            claimed = next((a.email for a in sociallogin.email_addresses), "")
+            claimed = next((a.email for a in addresses), "")
             if not claimed:
                 self._refuse(request, provider, "no_email")
             if not email:
@@ -139,11 +140,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return bool(sociallogin.provider.app.settings.get("jit"))
 
     def populate_user(self, request, sociallogin, data):
+        def text(key: str) -> str:
+            return data[key].strip() if isinstance(data.get(key), str) else ""
+
         user = sociallogin.user
-        user.email = (data.get("email") or "").strip().lower()
-        user.full_name = (
-            data.get("name") or " ".join(filter(None, [data.get("first_name"), data.get("last_name")]))
-        )[:200]
+        user.email = text("email").lower()
+        user.full_name = (text("name") or f"{text('first_name')} {text('last_name')}".strip())[:200]
         return user
 
     def save_user(self, request, sociallogin, form=None):

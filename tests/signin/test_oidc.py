@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from allauth.socialaccount.models import SocialAccount
+from django.test import Client
 
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import GroupMembership, User
@@ -168,6 +169,27 @@ def test_the_authorization_request_carries_pkce_state_and_nonce(sso, client, dem
     assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) >= 43
     assert len(query["state"][0]) >= 16
     assert len(query["nonce"][0]) >= 32 and query["nonce"] != ["mine"]
+
+
+def test_the_provider_button_needs_the_csrf_token(sso, demo):
+    response = Client(enforce_csrf_checks=True).post("/accounts/oidc/test/login/")
+    assert response.status_code == 403
+
+
+def test_next_never_leads_off_site(sso, client, demo):
+    provider = sso()
+    provider.set_account("olivia", email="owner@acme.test", **VERIFIED)
+    response = sso_sign_in(client, provider, "olivia", next_url="https://evil.example/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_odd_claims_are_refused_not_crashed_on(sso, client, demo):
+    provider = sso(jit=True)
+    provider.set_account("odd", email=["owner@acme.test"], email_verified="yes please", name=["x"], groups=[])
+    before = snapshot()
+    response = sso_sign_in(client, provider, "odd")
+    assert_refused(client, response, 403, "did not send your email address", before)
 
 
 def test_a_get_on_the_provider_button_only_asks_for_confirmation(sso, client, demo):
