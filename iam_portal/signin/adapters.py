@@ -46,6 +46,10 @@ class AccountAdapter(DefaultAccountAdapter):
         if message_template not in QUIET_MESSAGES:
             super().add_message(request, level, message_template, *args, **kwargs)
 
+    def authentication_failed(self, request, **credentials):
+        email = str(credentials.get("email") or "")[:254]
+        events.signin_refused(request, method="password", reason="wrong_password", email=email)
+
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)
         sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")

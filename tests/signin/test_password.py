@@ -156,3 +156,15 @@ def test_super_users_are_locked_out_like_everyone(client, demo):
 def test_the_admin_login_address_refuses_to_send_people_elsewhere(client, db):
     response = client.get("/admin/login/?next=https://evil.example/")
     assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+
+
+def test_sign_in_outcomes_are_recorded_without_secrets(client, demo, caplog):
+    caplog.set_level("INFO", logger="iam_portal.signin")
+    sign_in(client, "owner@acme.test", "not-the-password")
+    sign_in(client, "owner@acme.test", demo.password)
+    lines = [r.getMessage() for r in caplog.records if r.name == "iam_portal.signin"]
+    assert lines == [
+        "sign-in refused: owner@acme.test by password from 127.0.0.1: wrong_password",
+        "sign-in succeeded: owner@acme.test by password from 127.0.0.1",
+    ]
+    assert "not-the-password" not in caplog.text and demo.password not in caplog.text
