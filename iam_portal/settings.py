@@ -280,13 +280,21 @@ MFA_ALLOW_UNVERIFIED_EMAIL = True  # emails are set by super users or verified b
 
 # Rate-limit counters and used TOTP codes live in the database so that every gunicorn worker sees them
 # (the table is created by signin's migration 0001).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "signin_cache"}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "signin_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},  # Django's 300 would cull live counters under load
+    }
+}
 
 # django-axes: after LOCKOUT_FAILURES wrong passwords for one account, that account cannot sign in with a
 # password for LOCKOUT_MINUTES (every failure meanwhile starts the wait again). Counts live in the database.
 # Unlock sooner: `manage.py axes_reset_username EMAIL`.
 AXES_FAILURE_LIMIT = env_int("LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOCKOUT_MINUTES", 15))
+if AXES_FAILURE_LIMIT < 1 or timedelta(minutes=1) > AXES_COOLOFF_TIME:
+    raise ImproperlyConfigured("LOCKOUT_FAILURES and LOCKOUT_MINUTES must be at least 1.")
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # Axes warns when the IP address is not part of the lockout key. Locking per account is deliberate (as GitLab
 # does): behind a proxy every client shares one address, and an attacker rotating addresses gets no more

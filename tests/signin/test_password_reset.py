@@ -1,4 +1,5 @@
-"""Password reset is offered only when mail is configured (EMAIL_HOST); then the whole flow works."""
+"""Password reset is offered only when mail is configured (EMAIL_HOST); then the whole flow works. And the
+sign-in settings that stop the start when they are wrong."""
 
 import re
 import subprocess
@@ -91,3 +92,10 @@ def test_mail_settings_are_checked_at_start_up():
         EMAIL_USE_SSL="true",
     )
     assert _settings_error(EMAIL_HOST="smtp.example.test", DEFAULT_FROM_EMAIL="iam@example.test") == ""
+
+
+def test_sign_in_settings_are_checked_at_start_up():
+    assert "use everyone or superusers" in _settings_error(PASSWORD_SIGNIN="nobody")
+    assert "must be at least 1" in _settings_error(LOCKOUT_FAILURES="0")
+    assert "must be at least 1" in _settings_error(LOCKOUT_MINUTES="0")
+    assert "OIDC_PROVIDERS is not valid JSON" in _settings_error(OIDC_PROVIDERS="[")
