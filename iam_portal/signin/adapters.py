@@ -55,6 +55,7 @@ class AccountAdapter(DefaultAccountAdapter):
         sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
         if sociallogin is None:
             request.session[SIGNIN_METHOD] = "password"
+            request.session.pop(PROVIDER_LOGOUT, None)
             events.signin_succeeded(request, user, method="password")
             return response
         provider_id = sociallogin.provider.app.provider_id
