@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
+NODE_TOOLS = ROOT / "tests" / "oidc"
 DEMO_BOX = [
     "Open http://127.0.0.1:{port}/",
     "Sign in as owner@acme.test / {password} (Company Owner of Acme).",
@@ -133,9 +134,25 @@ def ensure_chromium() -> None:
         )
 
 
+def ensure_node_tools() -> None:
+    """The sign-in tests run a real OpenID provider (npm `oidc-provider`, pinned in tests/oidc)."""
+    if (NODE_TOOLS / "node_modules" / "oidc-provider").is_dir():
+        return
+    if shutil.which("npm"):
+        say("npm ci --prefix tests/oidc (the test OpenID provider and axe-core)")
+        if run(["npm", "ci", "--prefix", str(NODE_TOOLS), "--no-audit", "--no-fund"]).returncode == 0:
+            return
+    print(
+        "\n!! WARNING: Node.js/npm or tests/oidc/node_modules is missing, so the OpenID Connect sign-in tests\n"
+        "!! will be SKIPPED. Install Node.js 20+ with npm, then run `npm ci --prefix tests/oidc`.\n",
+        flush=True,
+    )
+
+
 def command_test(pytest_args: list[str]) -> int:
     uv = bootstrap()
     ensure_chromium()
+    ensure_node_tools()
     database = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "SQLite"
     say(f"pytest on {database}")
     return run([*uv, "run", "--frozen", "pytest", *pytest_args]).returncode

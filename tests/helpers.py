@@ -7,6 +7,7 @@
 - keys: rsa_private_key, public_pem, private_pem, public_jwk
 - the machine API: TOKEN_URL, Credentials, basic_header, assertion, assertion_form, Api, error
 - the admin: admin_url, form_data, add_inline_row, no_inline_rows, MODELS, an_object
+- sign-in: PORTAL, provider_settings, sso_sign_in (with the test OpenID provider of tests/oidc)
 - the browser: dialog, open_dialog, submit_company_role, expect_dialog_closed
 """
 
@@ -37,6 +38,8 @@ from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAI
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
+from iam_portal.signin.config import oidc_providers_from_env
+from tests.oidc import server as oidc
 
 HX = {"HX-Request": "true"}
 
@@ -515,6 +518,33 @@ def error(response) -> dict:
     assert body["statusCode"] == response.status_code
     assert isinstance(body["message"], str) and body["message"].strip()
     return body
+
+
+# -- sign-in through the test OpenID provider (tests/oidc) ----------------------------------------------
+
+PORTAL = "http://testserver"  # the Django test client's host: the redirect URIs registered at the provider
+
+
+def provider_settings(**overrides) -> list[dict]:
+    """settings.OIDC_PROVIDERS as the environment would give it (through the real parser)."""
+    entry = {
+        "id": "test",
+        "name": "Test IdP",
+        "client_id": oidc.CLIENT_ID,
+        "scopes": ["openid", "email", "profile", "groups"],
+        **overrides,
+    }
+    return oidc_providers_from_env(json.dumps([entry]), lambda name: oidc.CLIENT_SECRET)
+
+
+def sso_sign_in(client, provider, sub: str, *, next_url: str | None = None, provider_id: str = "test"):
+    """The whole redirect flow: the portal's button, the provider's sign-in page as `sub`, and the callback.
+    Returns the portal's answer to the callback."""
+    start = client.post(f"/accounts/oidc/{provider_id}/login/", {"next": next_url} if next_url else {})
+    assert start.status_code == 302, start.content.decode()[:2000]
+    callback = provider.authorize(start["Location"], sub)
+    assert callback.startswith(f"{PORTAL}/accounts/oidc/{provider_id}/login/callback/"), callback
+    return client.get(callback)
 
 
 # -- the admin ------------------------------------------------------------------------------------
