@@ -92,12 +92,14 @@ def company_bindings_listed(subject: Subject, company: Company) -> list[RoleBind
 
 
 def company_owners(company: Company) -> QuerySet[User]:
-    """Active users who are effectively Company Owner: directly, or through one of the company's groups."""
-    owner_groups = RoleBinding.objects.filter(
-        company=company, role=COMPANY_OWNER, group_id=OuterRef("group_id")
-    )
+    """Active users who are Company Owner for good: directly, or through one of the company's groups.
+
+    Ownership that a time-limited grant gives (Company Owner until Friday) does not count: a company must
+    never be left without an owner by a deadline (the last-owner rule reads this)."""
+    lasting = Q(role=COMPANY_OWNER, until__isnull=True) | Q(role_after=COMPANY_OWNER)
+    owner_groups = RoleBinding.objects.filter(lasting, company=company, group_id=OuterRef("group_id"))
     return User.objects.filter(is_active=True).filter(
-        Exists(RoleBinding.objects.filter(company=company, role=COMPANY_OWNER, user_id=OuterRef("pk")))
+        Exists(RoleBinding.objects.filter(lasting, company=company, user_id=OuterRef("pk")))
         | Exists(GroupMembership.objects.filter(user_id=OuterRef("pk")).filter(Exists(owner_groups)))
     )
 
