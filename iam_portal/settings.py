@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "iam_portal.htmx.VaryOnHtmxMiddleware",
     "iam_portal.access.middleware.AccessMiddleware",
     "iam_portal.audit.middleware.AuditContextMiddleware",
 ]
