@@ -5,7 +5,8 @@
 
 Both need only Python 3.11+ and pip: they install `uv` when it is missing and let it create `.venv`
 from `uv.lock`. `run` uses DEBUG=true and the SQLite database `db.sqlite3`; `test` uses SQLite too,
-or PostgreSQL when DATABASE_URL is set. Standard library only, on purpose.
+or PostgreSQL when DATABASE_URL is set; the browser tests also need Debian's Chromium and npm (for axe-core,
+which `test` installs with `npm ci`). Standard library only, on purpose.
 """
 
 import argparse
@@ -118,9 +119,28 @@ def ensure_chromium() -> None:
         )
 
 
+def ensure_axe() -> None:
+    """The accessibility test injects axe-core, an npm package pinned by tests/browser/package-lock.json."""
+    if (ROOT / "tests" / "browser" / "node_modules" / "axe-core").exists() or os.environ.get(
+        "IAM_SKIP_BROWSER"
+    ):
+        return
+    npm = shutil.which("npm")
+    if npm:
+        say("npm ci --prefix tests/browser (axe-core for the accessibility test)")
+        run([npm, "ci", "--prefix", "tests/browser", "--no-audit", "--no-fund"])
+    else:
+        print(
+            "\n!! WARNING: npm is not installed, so the accessibility test will FAIL.\n"
+            "!! Install it (`sudo apt-get install npm`), then run `npm ci --prefix tests/browser`.\n",
+            flush=True,
+        )
+
+
 def command_test(pytest_args: list[str]) -> int:
     uv = bootstrap()
     ensure_chromium()
+    ensure_axe()
     database = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "SQLite"
     say(f"pytest on {database}")
     return run([*uv, "run", "--frozen", "pytest", *pytest_args]).returncode
