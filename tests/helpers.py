@@ -486,6 +486,7 @@ PORTAL_PAGES = {
     "company overview": "/companies/acme/",
     "project overview": "/companies/acme/projects/webshop/",
     **TABLE_PAGES,
+    "Project IAM, with rows of identities that cannot reach the project": "/companies/acme/projects/payments/iam/",
 }
 PORTAL_DIALOGS = {  # each also opens as a full page
     "add user": "/companies/acme/users/add/",
