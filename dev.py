@@ -5,7 +5,8 @@
 
 Both need only Python 3.11+ and pip: they install `uv` when it is missing and let it create `.venv`
 from `uv.lock`. `run` uses DEBUG=true and the SQLite database `db.sqlite3`; `test` uses SQLite too,
-or PostgreSQL when DATABASE_URL is set. Standard library only, on purpose.
+or PostgreSQL when DATABASE_URL is set; the browser tests also need Debian's Chromium and npm (for axe-core,
+which `test` installs with `npm ci`). Standard library only, on purpose.
 """
 
 import argparse

@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "iam_portal.signin.middleware.TwoFactorRequiredMiddleware",
+    "iam_portal.htmx.VaryOnHtmxMiddleware",
     "iam_portal.access.middleware.AccessMiddleware",
     "iam_portal.audit.middleware.AuditContextMiddleware",
     "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into the lockout page

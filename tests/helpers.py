@@ -8,6 +8,7 @@
 - the machine API: TOKEN_URL, Credentials, basic_header, assertion, assertion_form, Api, error
 - the admin: admin_url, form_data, add_inline_row, no_inline_rows, MODELS, an_object
 - sign-in: PORTAL, provider_settings, sso_sign_in (with the test OpenID provider of tests/oidc)
+- every page and dialog of the portal: PORTAL_PAGES, TABLE_PAGES, PORTAL_DIALOGS, portal_url; parse_html
 - the browser: dialog, open_dialog, submit_company_role, expect_dialog_closed
 """
 
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from urllib.parse import quote, quote_plus
 
 import jwt
@@ -37,6 +40,7 @@ from playwright.sync_api import Locator, Page, expect
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from iam_portal.orgs.demo import DEMO_PASSWORD
 from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
 from iam_portal.signin.config import oidc_providers_from_env
 from tests.oidc import server as oidc
@@ -628,6 +632,122 @@ def no_inline_rows(*prefixes: str) -> dict:
     return data
 
 
+# -- every page and dialog of the portal -----------------------------------------------------------
+# As the demo's Company Owner (owner@acme.test) sees them: the pages the site-wide checks (history restore,
+# help texts, headings, axe-core) walk through. A new page or dialog belongs here. portal_url() fills in
+# the demo's ids: {group} Acme Developers, {junior} junior1@acme.test, {deployer} the ci-deployer account.
+
+TABLE_PAGES = {  # the pages that also serve their table as an htmx partial
+    "IAM": "/companies/acme/iam/",
+    "Users": "/companies/acme/users/",
+    "Groups": "/companies/acme/groups/",
+    "group detail": "/companies/acme/groups/{group}/",
+    "Service accounts": "/companies/acme/service-accounts/",
+    "Project IAM": "/companies/acme/projects/webshop/iam/",
+}
+PORTAL_PAGES = {
+    "company overview": "/companies/acme/",
+    "project overview": "/companies/acme/projects/webshop/",
+    **TABLE_PAGES,
+    "Project IAM, with rows of identities that cannot reach the project": "/companies/acme/projects/payments/iam/",
+}
+PORTAL_DIALOGS = {  # each also opens as a full page
+    "add user": "/companies/acme/users/add/",
+    "remove user": "/companies/acme/users/{junior}/remove/",
+    "edit company role of a user": "/companies/acme/iam/user/{junior}/edit/",
+    "edit company role of a group": "/companies/acme/iam/group/{group}/edit/",
+    "edit company role of a service account": "/companies/acme/iam/service-account/{deployer}/edit/",
+    "remove direct access": "/companies/acme/iam/user/{junior}/remove/",
+    "create group": "/companies/acme/groups/create/",
+    "edit group": "/companies/acme/groups/{group}/edit/",
+    "add members": "/companies/acme/groups/{group}/members/add/",
+    "remove member": "/companies/acme/groups/{group}/members/{junior}/remove/",
+    "delete group": "/companies/acme/groups/{group}/delete/",
+    "add service account": "/companies/acme/service-accounts/add/",
+    "delete service account": "/companies/acme/service-accounts/{deployer}/delete/",
+    "replace the key of a service account": "/companies/acme/service-accounts/{deployer}/credentials/",
+    "rotate the secret of a service account": "/companies/acme/service-accounts/{reader}/credentials/",
+    "add user to a project": "/companies/acme/projects/webshop/iam/users/add/",
+    "add service account to a project": "/companies/acme/projects/webshop/iam/service-accounts/add/",
+    "edit project roles of a user": "/companies/acme/projects/webshop/iam/user/{junior}/edit/",
+    "edit project roles of a group": "/companies/acme/projects/webshop/iam/group/{group}/edit/",
+    "edit project roles of a service account": "/companies/acme/projects/webshop/iam/service-account/{deployer}/edit/",
+}
+
+
+def portal_url(demo, template: str) -> str:
+    """A URL of PORTAL_PAGES / PORTAL_DIALOGS with the demo's ids filled in."""
+    return template.format(
+        group=demo.developers.pk,
+        junior=demo.user("junior1").pk,
+        deployer=demo.deployer.pk,
+        reader=demo.reader.pk,
+    )
+
+
+@dataclass(eq=False)
+class Element:
+    """One element of a parsed page: its tag, attributes and the elements it sits in (outermost first)."""
+
+    tag: str
+    attrs: dict
+    parents: tuple = ()
+    text: list = field(default_factory=list)
+
+    def has_class(self, name: str) -> bool:
+        return name in self.attrs.get("class", "").split()
+
+    def inside(self, other: Element) -> bool:
+        return other in self.parents
+
+
+VOID_TAGS = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+
+
+def parse_html(html: str) -> list[Element]:
+    """Every element of `html` in document order (the standard library's parser, no dependency)."""
+
+    class Parser(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.elements: list[Element] = []
+            self.open: list[Element] = []
+
+        def handle_starttag(self, tag, attrs):
+            element = Element(tag, {name: value or "" for name, value in attrs}, tuple(self.open))
+            self.elements.append(element)
+            if tag not in VOID_TAGS:
+                self.open.append(element)
+
+        def handle_endtag(self, tag):
+            for index in range(len(self.open) - 1, -1, -1):
+                if self.open[index].tag == tag:
+                    del self.open[index:]
+                    break
+
+        def handle_data(self, data):
+            for element in self.open:
+                element.text.append(data)
+
+    parser = Parser()
+    parser.feed(html)
+    return parser.elements
+
+
 # -- the browser ----------------------------------------------------------------------------------
 
 
@@ -654,3 +774,14 @@ def expect_dialog_closed(page: Page) -> None:
     """Success closes the dialog, and closing empties it."""
     expect(dialog(page)).not_to_be_visible()
     expect(dialog(page)).to_be_empty()
+
+
+def sign_in(page: Page, live_server, email: str, password: str = DEMO_PASSWORD) -> Page:
+    """Sign in through the real login form and wait until the portal has landed somewhere else."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    return page

@@ -18,7 +18,7 @@ from iam_portal.access import selectors as access_selectors
 from iam_portal.access.services import ActionRefused
 from iam_portal.access.shortcuts import company_for, project_for
 from iam_portal.access.subjects import GROUP, SERVICE_ACCOUNT, USER, company_subject, company_user_count
-from iam_portal.htmx import announce, done, partial
+from iam_portal.htmx import announce, done, opened_from, partial
 from iam_portal.identities import selectors, services
 from iam_portal.identities.forms import (
     AddMembersForm,
@@ -37,7 +37,6 @@ from iam_portal.pagination import table_state
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request")
 def company_users(request, company):
     company = company_for(request, company, manage=True, section="users")
     params = table_state(request, selectors.USER_SORTS)
@@ -104,10 +103,11 @@ def company_user_remove(request, company, pk):
 
 
 def _back(request, company, default: str) -> str:
-    """Where a no-JavaScript form returns: the page it was opened from, if that is one of ours."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate.startswith(f"/companies/{company.slug}/") and "//" not in candidate:
-        return candidate
+    """Where a no-JavaScript form returns: the page of this company it was opened from (filters kept), or
+    the `default` page."""
+    came_from = opened_from(request)
+    if came_from.startswith(f"/companies/{company.slug}/"):
+        return came_from
     return reverse(default, args=[company.slug])
 
 
@@ -116,7 +116,6 @@ def _back(request, company, default: str) -> str:
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request")
 def company_groups(request, company):
     company = company_for(request, company, manage=True, section="groups")
     params = table_state(request, selectors.GROUP_SORTS)
@@ -156,7 +155,7 @@ def group_create(request, company):
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request", "HX-Target")
+@vary_on_headers("HX-Target")
 def group_detail(request, company, group):
     company = company_for(request, company, manage=True, section="groups")
     group = selectors.group_summary(company, group)
@@ -306,7 +305,6 @@ def group_delete(request, company, group):
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request")
 def company_service_accounts(request, company):
     company = company_for(request, company, manage=True, section="service_accounts")
     params = table_state(request, selectors.SERVICE_ACCOUNT_SORTS)

@@ -129,7 +129,7 @@ def test_change_a_company_role(signed_in, url, demo):
     submit_company_role(page, "Guest", "Save")
     expect(dialog(page).get_by_role("alert")).to_contain_text("at least one Company Owner")
     assert company_role(owner, demo.acme) == "company-owner"
-    dialog(page).get_by_role("button", name="Close").click()
+    dialog(page).get_by_role("link", name="Close").click()
     expect_dialog_closed(page)
 
     row = page.locator(f"#identity-user-{designer.pk}")

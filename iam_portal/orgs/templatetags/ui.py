@@ -9,6 +9,8 @@ keep rendering "page.html#table" and "page.html#dialog". They live in orgs, the 
 from django import template
 from django.template.base import token_kwargs
 
+from iam_portal.htmx import opened_from, wants_partial
+
 register = template.Library()
 
 TABLE_SECTIONS = ("count", "row", "empty")
@@ -94,7 +96,23 @@ class DialogNode(template.Node):
     def render(self, context):
         options = {name: value.resolve(context) for name, value in self.options.items()}
         title, body = self.title.resolve(context), self.body.render(context)
-        return _render(context, "_dialog.html#skeleton", **options, title=title, body=body)
+        request = context["request"]
+        # Cancel, Close and Done go back to the page the dialog was opened from, its filters kept; the form
+        # carries that page on (as `next`) so a no-JavaScript save returns there too (htmx.done).
+        came_from = opened_from(request)
+        for name in ("cancel", "done"):
+            if options.get(name) and came_from:
+                options[name] = came_from
+        return _render(
+            context,
+            "_dialog.html#skeleton",
+            **options,
+            title=title,
+            body=body,
+            came_from=came_from,
+            close=options.get("cancel") or options.get("done"),
+            in_dialog=wants_partial(request),
+        )
 
 
 def _options(parser, bits: list[str], tag: str) -> dict:
