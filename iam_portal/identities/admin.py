@@ -26,7 +26,7 @@ from iam_portal.access.admin import (
     UserRoleBindingInline,
 )
 from iam_portal.access.catalogue import ROOT_PERMISSIONS
-from iam_portal.identities.keys import parse_public_key
+from iam_portal.identities.keys import MAX_KEY_TEXT, parse_public_key
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.admin import (
     CHOICE_LABELS,
@@ -237,6 +237,7 @@ class ServiceAccountForm(forms.ModelForm):
     public_key_text = forms.CharField(
         label="Public key",
         required=False,
+        max_length=MAX_KEY_TEXT,
         widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "spellcheck": "false"}),
         help_text=(
             "Private Key JWT only: the RSA public key (at least 2048 bits) as a JWK (JSON) or PEM "

@@ -6,7 +6,7 @@ from django.core.validators import validate_email
 
 from iam_portal.access.catalogue import Level
 from iam_portal.access.forms import ProjectRolesForm, role_field
-from iam_portal.identities.keys import parse_public_key
+from iam_portal.identities.keys import MAX_KEY_TEXT, parse_public_key
 from iam_portal.identities.models import Group, ServiceAccount
 
 MAX_EMAILS = 500
@@ -124,7 +124,7 @@ class _ServiceAccountFields(forms.Form):
     public_key = forms.CharField(
         label="Public key",
         required=False,
-        max_length=20000,
+        max_length=MAX_KEY_TEXT,
         strip=True,
         help_text=(
             "Only for Private Key JWT: the RSA public key, as JWK JSON or PEM. Keep the private key on the "
