@@ -135,6 +135,27 @@ def check_roles_grantable(access: AccessResolver, subject: Subject) -> None:
         check_grantable(access, binding.resource, binding.role)
 
 
+def check_account_controllable(access: AccessResolver, account: User) -> None:
+    """Whoever sets an account's password, email or active flag can sign in as it, so they must already hold
+    its power: never a super user's account (unless they are one), never one with root keys they lack, and
+    never one holding roles in companies unless they hold console.root.user.bind. Their own account is theirs.
+    """
+    if access.is_superuser or (isinstance(access.identity, User) and access.identity.pk == account.pk):
+        return
+    if account.is_superuser:
+        raise PermissionDenied("Only a super user may change the account of a super user.")
+    missing = sorted(set(account.root_permissions or ()) & set(catalogue.ROOT_PERMISSIONS) - access.root_keys)
+    if missing:
+        raise PermissionDenied(f"{account} holds root permissions you do not: {', '.join(missing)}.")
+    if "console.root.user.bind" not in access.root_keys and (
+        RoleBinding.objects.filter(user=account).exists() or account.memberships.exists()
+    ):
+        raise PermissionDenied(
+            f"{account} holds roles in companies; only holders of console.root.user.bind may change "
+            "their password, email or active flag."
+        )
+
+
 # -- last owner -----------------------------------------------------------------------------------
 
 
@@ -208,6 +229,28 @@ def binding_put(*, actor: Actor, subject: Subject, resource: Resource, role: str
     return previous
 
 
+def lost_access_roles_remove(*, actor: Actor, company: Company, users) -> list[RoleBinding]:
+    """Run at the end of every change that can take away a user's last way into the company (their company
+    role, a group membership, a group): those of `users` left with no access lose their remaining roles on
+    its projects and environments too, each on record. The company's pages list only people with company
+    access, so a role left behind would be access its owners can neither see nor revoke."""
+    lost = selectors.users_without_company_access(company, users)
+    if not lost:
+        return []
+    bindings = selectors.project_bindings_of_users(company, lost)
+    RoleBinding.objects.filter(pk__in=[b.pk for b in bindings]).delete()
+    for binding in bindings:
+        event_record(
+            actor=actor,
+            action=Action.ROLE_REMOVED,
+            resource=binding.resource,
+            subject=binding.user,
+            before={"role": binding.role},
+            message=f"{binding.user} no longer has access to {company}.",
+        )
+    return bindings
+
+
 @operation(Action.ROLE_CHANGED)
 def company_role_set(*, actor: Actor, company: Company, subject: Subject, role: str | None) -> str | None:
     """Give `subject` this company role (None removes the direct company role). Returns the previous role."""
@@ -217,6 +260,8 @@ def company_role_set(*, actor: Actor, company: Company, subject: Subject, role: 
         previous = selectors.binding_role(subject, company)
         check_grantable(access, company, role, previous)
         binding_put(actor=actor, subject=subject, resource=company, role=role)
+        if role is None and isinstance(subject, User):
+            lost_access_roles_remove(actor=actor, company=company, users=[subject])
     return previous
 
 

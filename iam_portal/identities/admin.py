@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group as AuthGroup
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
@@ -26,8 +27,11 @@ from iam_portal.access.admin import (
     UserRoleBindingInline,
 )
 from iam_portal.access.catalogue import ROOT_PERMISSIONS
+from iam_portal.access.services import check_account_controllable
+from iam_portal.identities.forms import name_field_clean
 from iam_portal.identities.keys import MAX_KEY_TEXT, parse_public_key
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from iam_portal.identities.names import name_key
 from iam_portal.orgs.admin import (
     CHOICE_LABELS,
     KnownObjectsForm,
@@ -131,14 +135,26 @@ class UserAdmin(CreatedByAdminMixin, DjangoUserAdmin):
         return fields
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_change_permission(request, obj)
+        return super().has_change_permission(request, obj) and self._controllable(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_delete_permission(request, obj)
+        return super().has_delete_permission(request, obj) and self._controllable(request, obj)
+
+    @staticmethod
+    def _controllable(request, obj) -> bool:
+        """Changing or deleting an account needs its power (`check_account_controllable`): the change page,
+        the password page and deletion alike. Answered once per account and request."""
+        if obj is None or request.user.is_superuser:
+            return True
+        answers = request.__dict__.setdefault("_controllable_accounts", {})
+        if obj.pk not in answers:
+            try:
+                check_account_controllable(request.access, obj)
+            except PermissionDenied:
+                answers[obj.pk] = False
+            else:
+                answers[obj.pk] = True
+        return answers[obj.pk]
 
 
 # --- Groups --------------------------------------------------------------------------------------
@@ -149,12 +165,15 @@ class GroupForm(forms.ModelForm):
         model = Group
         fields = ("company", "name")
 
+    def clean_name(self):
+        return name_field_clean(self.cleaned_data["name"])
+
     def clean(self):
         cleaned = super().clean()
         company = cleaned.get("company") if "company" in self.fields else self.instance.company
         name = cleaned.get("name")
         if company is not None and name:
-            taken = Group.objects.filter(company=company, name__iexact=name.strip())
+            taken = Group.objects.filter(company=company, name_key=name_key(name))
             if self.instance.pk:
                 taken = taken.exclude(pk=self.instance.pk)
             if taken.exists():
@@ -265,6 +284,9 @@ class ServiceAccountForm(forms.ModelForm):
                 if name not in self._meta.fields:
                     self.fields.pop(name, None)
 
+    def clean_name(self):
+        return name_field_clean(self.cleaned_data["name"])
+
     def _current(self, field):
         return self.cleaned_data.get(field) if field in self.fields else getattr(self.instance, field)
 
@@ -275,7 +297,7 @@ class ServiceAccountForm(forms.ModelForm):
         name = cleaned.get("name")
 
         if name:
-            taken = ServiceAccount.objects.filter(company=company, name__iexact=name.strip())
+            taken = ServiceAccount.objects.filter(company=company, name_key=name_key(name))
             if self.instance.pk:
                 taken = taken.exclude(pk=self.instance.pk)
             if taken.exists():
