@@ -118,12 +118,12 @@ def users_without_company_access(company: Company, users) -> list[User]:
 
 def project_bindings_of_users(company: Company, users) -> list[RoleBinding]:
     """The roles of `users` on the company's projects and environments, with user and resource loaded."""
-    return list(
+    bindings = (
         RoleBinding.objects.filter(user__in=list(users))
         .filter(Q(project__company=company) | Q(environment__project__company=company))
         .select_related("user", "project__company", "environment__project__company")
-        .order_by("user__email", "project__slug", "environment__project__slug", "environment__env_id")
     )
+    return sorted(bindings, key=lambda b: (b.user.email, b.resource.path))
 
 
 def user_groups_in(company: Company, user: User) -> list[Group]:

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from iam_portal.access import catalogue, selectors
+from iam_portal.access.catalogue import Level
 from iam_portal.access.models import RoleBinding, binding_problem
 from iam_portal.access.resolver import AccessResolver, Actor, user_or_none
 from iam_portal.access.subjects import Resource, Subject, binding_lookup
@@ -71,6 +72,8 @@ def operation(action: str):
             except (ActionRefused, PermissionDenied) as refused:
                 if _depth.get() == 1:
                     _refusal_record(action, kwargs, refused)
+                    # A caller whose own transaction rolls the record back (the admin's) writes it again.
+                    refused.refusal_record = functools.partial(_refusal_record, action, kwargs, refused)
                 raise
             finally:
                 _depth.reset(token)
@@ -262,6 +265,21 @@ def company_role_set(*, actor: Actor, company: Company, subject: Subject, role: 
         binding_put(actor=actor, subject=subject, resource=company, role=role)
         if role is None and isinstance(subject, User):
             lost_access_roles_remove(actor=actor, company=company, users=[subject])
+    return previous
+
+
+@operation(Action.ROLE_CHANGED)
+def role_set(*, actor: Actor, subject: Subject, resource: Resource, role: str | None) -> str | None:
+    """Set (None: remove) the subject's one role on any company, project or environment, with the guards of
+    the page that would make the same change: for callers that write single bindings (the admin, the API).
+    Returns the previous role."""
+    if resource.level == Level.COMPANY:
+        return company_role_set(actor=actor, company=resource, subject=subject, role=role)
+    access = AccessResolver(actor)
+    require_project_manager(access, resource.ancestor(Level.PROJECT))
+    previous = selectors.binding_role(subject, resource)
+    check_grantable(access, resource, role, previous)
+    binding_put(actor=actor, subject=subject, resource=resource, role=role)
     return previous
 
 

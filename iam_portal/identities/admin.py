@@ -21,13 +21,16 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_variables
 
 from iam_portal.access.admin import (
+    ADMIN_WRITERS,
     CreatedByAdminMixin,
     GroupRoleBindingInline,
     ServiceAccountRoleBindingInline,
     UserRoleBindingInline,
 )
 from iam_portal.access.catalogue import ROOT_PERMISSIONS
-from iam_portal.access.services import check_account_controllable
+from iam_portal.access.selectors import binding_role
+from iam_portal.access.services import ActionRefused, check_account_controllable
+from iam_portal.identities import services
 from iam_portal.identities.forms import name_field_clean
 from iam_portal.identities.keys import MAX_KEY_TEXT, parse_public_key
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
@@ -157,6 +160,31 @@ class UserAdmin(CreatedByAdminMixin, DjangoUserAdmin):
         return answers[obj.pk]
 
 
+# --- Writes through the services ------------------------------------------------------------------
+
+
+def membership_write_from_admin(request, membership: GroupMembership, *, deleted: bool = False) -> None:
+    """One membership of an admin form or inline row, through the group services (guards, last owner, the
+    roles that go with lost company access, audit events). Moving it is a removal there and an addition here."""
+    actor = request.user
+    if deleted:
+        services.group_member_remove(actor=actor, group=membership.group, user=membership.user)
+        return
+    if membership.pk is not None:
+        old = GroupMembership.objects.select_related("group__company", "user").get(pk=membership.pk)
+        if (old.group_id, old.user_id) == (membership.group_id, membership.user_id):
+            return
+        services.group_member_remove(actor=actor, group=old.group, user=old.user)
+    if not services.group_members_add(actor=actor, group=membership.group, emails=[membership.user.email]):
+        raise ActionRefused(f"{membership.user} is already a member of {membership.group}.")
+    membership.pk = GroupMembership.objects.values_list("pk", flat=True).get(
+        group=membership.group, user=membership.user
+    )
+
+
+ADMIN_WRITERS[GroupMembership] = membership_write_from_admin
+
+
 # --- Groups --------------------------------------------------------------------------------------
 
 
@@ -229,6 +257,22 @@ class GroupAdmin(CreatedByAdminMixin, admin.ModelAdmin):
     @admin.display(description="Members", ordering="_member_count")
     def member_count(self, obj):
         return obj._member_count
+
+    def save_model(self, request, obj, form, change):
+        """Through the group services: created with no company role (bindings are the inline's), renamed
+        keeping its role."""
+        if not change:
+            group = services.group_create(
+                actor=request.user, company=obj.company, name=obj.name, role=None, member_emails=[]
+            )
+            obj.pk, obj.created_at, obj.created_by = group.pk, group.created_at, group.created_by
+        elif "name" in form.changed_data:
+            group = Group.objects.select_related("company").get(pk=obj.pk)
+            role = binding_role(group, group.company)
+            services.group_update(actor=request.user, group=group, name=obj.name, role=role)
+
+    def delete_model(self, request, obj):
+        services.group_delete(actor=request.user, group=obj)
 
     def autocomplete_label(self, obj):
         return f"{obj.company.slug} / {obj.name}"
@@ -435,6 +479,12 @@ class ServiceAccountAdmin(CreatedByAdminMixin, admin.ModelAdmin):
     @admin.display(description="Scope", ordering="company__name")
     def scope(self, obj):
         return obj.company if obj.company_id else "Console root"
+
+    def delete_model(self, request, obj):
+        if obj.company_id is None:  # a root service account holds root keys, not roles
+            super().delete_model(request, obj)
+        else:
+            services.service_account_delete(actor=request.user, account=obj)
 
     @admin.display(description="Public key (JWK)")
     def public_key_display(self, obj):
