@@ -163,7 +163,10 @@ def check_account_controllable(access: AccessResolver, account: User) -> None:
 
 
 def lock_company(company: Company) -> None:
-    """Serialise every owner-affecting change of one company (no-op on SQLite, which locks the file)."""
+    """Serialise the changes of one company that read, then write: owner checks, and "does this binding or
+    membership exist yet" before creating it, so that concurrent identical requests end like a sequential
+    retry instead of in an IntegrityError. A no-op on SQLite, whose transactions take the write lock when
+    they begin (settings: transaction_mode IMMEDIATE)."""
     Company.objects.select_for_update().filter(pk=company.pk).values_list("pk").first()
 
 
@@ -277,6 +280,7 @@ def role_set(*, actor: Actor, subject: Subject, resource: Resource, role: str | 
         return company_role_set(actor=actor, company=resource, subject=subject, role=role)
     access = AccessResolver(actor)
     require_project_manager(access, resource.ancestor(Level.PROJECT))
+    lock_company(resource.company)
     previous = selectors.binding_role(subject, resource)
     check_grantable(access, resource, role, previous)
     binding_put(actor=actor, subject=subject, resource=resource, role=role)
@@ -296,6 +300,7 @@ def project_roles_set(
     Environments left out of `environment_roles` keep their roles."""
     access = AccessResolver(actor)
     require_project_manager(access, project)
+    lock_company(project.company)  # identical saves at once end as if one followed the other
     for environment in environment_roles:
         if environment.project_id != project.pk:
             raise ActionRefused(f"Environment {environment.env_id} is not part of {project}.")

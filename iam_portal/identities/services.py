@@ -21,6 +21,7 @@ from iam_portal.access.services import (
     binding_write,
     check_grantable,
     check_roles_grantable,
+    lock_company,
     lost_access_roles_remove,
     operation,
     project_roles_set,
@@ -61,6 +62,7 @@ def company_user_add(*, actor: Actor, company: Company, email: str, role: str) -
     """Give an existing Console account access to the company with a direct company role."""
     access = AccessResolver(actor)
     require_company_manager(access, company)
+    lock_company(company)  # two identical requests at once: the second one sees the first one's result
     user = find_account(email)
     if user is None:
         raise ActionRefused(UNKNOWN_ACCOUNT.format(email=email))
@@ -182,6 +184,7 @@ def group_members_add(*, actor: Actor, group: Group, emails: list[str]) -> list[
     (those already in the group are skipped)."""
     access = AccessResolver(actor)
     require_company_manager(access, group.company)
+    lock_company(group.company)  # the same member added twice at once: the second one finds them there
     users = _users_for_emails(emails)
     if not users:
         raise ActionRefused("Enter at least one email address.")
