@@ -88,7 +88,7 @@ def _refusal_record(action: str, kwargs: dict, refused: Exception) -> None:
         (kwargs[k] for k in ("subject", "user", "account", "group") if kwargs.get(k) is not None), None
     )
     resource = kwargs.get("project") or kwargs.get("company") or getattr(subject, "company", None)
-    asked = {key: kwargs[key] for key in _ASKED if isinstance(kwargs.get(key), str)}
+    asked = {key: kwargs[key][:300] for key in _ASKED if isinstance(kwargs.get(key), str)}
     if isinstance(kwargs.get("emails") or kwargs.get("member_emails"), list):
         asked["emails"] = (kwargs.get("emails") or kwargs.get("member_emails"))[:20]
     event_record(

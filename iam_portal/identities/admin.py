@@ -229,7 +229,7 @@ class MembershipInline(PlainRelatedWidgetsMixin, ResourceChoicesMixin, admin.Tab
 
 
 @admin.register(Group)
-class GroupAdmin(CreatedByAdminMixin, admin.ModelAdmin):
+class GroupAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdmin):
     form = GroupForm
     list_display = ("name", "company", "member_count", "created_at")
     list_select_related = ("company",)
@@ -417,7 +417,7 @@ class RootOrCompanyFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServiceAccount)
-class ServiceAccountAdmin(CreatedByAdminMixin, admin.ModelAdmin):
+class ServiceAccountAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdmin):
     form = ServiceAccountForm
     list_display = ("name", "client_id", "scope", "auth_method", "last_login")
     list_select_related = ("company",)
