@@ -120,7 +120,11 @@ def _users_for_emails(emails: list[str]) -> list[User]:
 
 
 @operation(Action.GROUP_CREATED)
-def group_create(*, actor: Actor, company: Company, name: str, role: str, member_emails: list[str]) -> Group:
+def group_create(
+    *, actor: Actor, company: Company, name: str, role: str | None, member_emails: list[str]
+) -> Group:
+    """A new group of the company with this company role (None: none yet, as the admin creates it) and these
+    members."""
     access = AccessResolver(actor)
     require_company_manager(access, company)
     name = _name_clean(name)
