@@ -56,7 +56,7 @@ def table_state(request, sorts: dict, kinds: dict | None = None) -> dict:
     type filter (?type=). Unknown values fall back to the defaults rather than failing."""
     sort = request.GET.get("sort", "name")
     state = {
-        "search": request.GET.get("q", "")[:100],
+        "search": request.GET.get("q", "")[:100].replace("\x00", ""),
         "sort": sort if sort in sorts else "name",
         "after": request.GET.get("after") or None,
         "before": request.GET.get("before") or None,
@@ -72,17 +72,37 @@ def encode_cursor(values: Sequence) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+# What a cursor may hold: the sort values `encode_cursor` writes are texts (names, emails, dates),
+# integers (ids, ranks) that fit a 64-bit column, and booleans. Anything else was not written by us.
+MAX_CURSOR_LENGTH = 2000
+_INT_LIMIT = 2**63
+
+
+def _cursor_value_ok(value) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_INT_LIMIT < value < _INT_LIMIT
+    return isinstance(value, str) and "\x00" not in value
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not a cursor value")
+
+
 def decode_cursor(cursor: str | None, width: int) -> list | None:
-    """A malformed or tampered cursor is treated as "first page", never as an error."""
-    if not cursor:
+    """A malformed or tampered cursor is treated as "first page", never as an error: wrong shape, NaN or
+    Infinity, floats, integers too large for the database, nested values or NUL characters."""
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
         return None
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw, parse_constant=_no_constants)
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(values, list) or len(values) != width:
         return None
-    if not all(isinstance(v, str | int | float | bool) for v in values):
+    if not all(_cursor_value_ok(v) for v in values):
         return None
     return values
 

@@ -6,15 +6,19 @@ a readable message, never an IntegrityError.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
 from iam_portal.access.models import RoleBinding, binding_problem
+from iam_portal.access.services import ActionRefused, role_set
+from iam_portal.access.subjects import binding_lookup
 from iam_portal.orgs.admin import KnownObjectsForm, PlainRelatedWidgetsMixin, ResourceChoicesMixin
 
 SUBJECT_FIELDS = ("user", "group", "service_account")
@@ -23,7 +27,13 @@ _SUBJECT_NAMES = {"user": "user", "group": "group", "service_account": "service 
 
 
 def check_binding(
-    *, role: str | None, subject_field: str, subject, resource_field: str | None, resource
+    *,
+    role: str | None,
+    subject_field: str,
+    subject,
+    resource_field: str | None,
+    resource,
+    company_access: bool | None = None,
 ) -> dict:
     """The binding rules (`binding_problem`) as form errors keyed by field; {} when acceptable (uniqueness is
     checked separately)."""
@@ -31,7 +41,7 @@ def check_binding(
         return {"__all__": "Choose exactly one resource: a company, a project or an environment."}
     if subject is None:
         return {}
-    problem = binding_problem(subject=subject, resource=resource, role=role)
+    problem = binding_problem(subject=subject, resource=resource, role=role, company_access=company_access)
     if problem is None:
         return {}
     field = {"role": "role", "resource": resource_field, "subject": "__all__"}[problem.field]
@@ -67,6 +77,8 @@ class RoleBindingForm(KnownObjectsForm):
             subject=self._value(subject_field),
             resource_field=resource_field,
             resource=resource,
+            # Under a user, the formset checks company access against the whole save (RoleBindingFormSet).
+            company_access=True if self.checked_by_formset and subject_field == "user" else None,
         )
         for field, message in errors.items():
             self.add_error(None if field == "__all__" else field, message)
@@ -125,6 +137,45 @@ class RoleBindingFormSet(forms.BaseInlineFormSet):
                     if (field, resource.pk) in seen:
                         form.add_error(field, f"Only one role per {field}: this {field} is listed twice.")
                     seen.add((field, resource.pk))
+        if self.fk.name == "user":
+            self._check_company_access()
+
+    def _live_forms(self, formset):
+        for form in formset.forms:
+            if not hasattr(form, "cleaned_data") or (
+                formset.can_delete and formset._should_delete_form(form)
+            ):
+                continue
+            if form.instance.pk is None and not form.has_changed():
+                continue
+            yield form
+
+    def _check_company_access(self):
+        """A user's new or changed project and environment roles need company access once this page is
+        saved: a company role listed here, or a group listed in the memberships of the same page."""
+        reached = {
+            f.cleaned_data["company"].pk for f in self._live_forms(self) if f.cleaned_data.get("company")
+        }
+        for sibling in getattr(self, "siblings", ()):
+            if sibling.model._meta.label == "identities.GroupMembership" and sibling.is_valid():
+                reached |= {
+                    f.cleaned_data["group"].company_id
+                    for f in self._live_forms(sibling)
+                    if f.cleaned_data.get("group")
+                }
+        for form in self._live_forms(self):
+            field = "project" if form.cleaned_data.get("project") else "environment"
+            resource = form.cleaned_data.get(field)
+            if resource is None or not form.has_changed() or resource.company_id in reached:
+                continue
+            problem = binding_problem(
+                subject=self.instance,
+                resource=resource,
+                role=form.cleaned_data.get("role"),
+                company_access=False,
+            )
+            if problem is not None:
+                form.add_error(field, problem.message)
 
 
 class RoleBindingInline(PlainRelatedWidgetsMixin, ResourceChoicesMixin, admin.TabularInline):
@@ -168,8 +219,40 @@ class ServiceAccountRoleBindingInline(RoleBindingInline):
     fk_name = "service_account"
 
 
+# -- admin writes go through the services ----------------------------------------------------------
+
+#: model → writer(request, obj, deleted=False): saves or deletes one admin row through the services.
+#: Role bindings here; `identities.admin` adds group memberships.
+ADMIN_WRITERS: dict = {}
+
+
+def binding_write_from_admin(request, binding: RoleBinding, *, deleted: bool = False) -> None:
+    """One binding of an admin form or inline row, through `role_set`: the guards, the company-access rule
+    and its cascade, and the audit events of the portal apply. Moving a binding to another subject or
+    resource is a removal there and a grant here."""
+    if deleted:
+        role_set(actor=request.user, subject=binding.subject, resource=binding.resource, role=None)
+        return
+    if binding.pk is not None:
+        old = RoleBinding.objects.select_related(*_BINDING_RELATED).get(pk=binding.pk)
+        if (old.subject, old.resource) != (binding.subject, binding.resource):
+            role_set(actor=request.user, subject=old.subject, resource=old.resource, role=None)
+    role_set(actor=request.user, subject=binding.subject, resource=binding.resource, role=binding.role)
+    binding.pk = RoleBinding.objects.values_list("pk", flat=True).get(
+        **binding_lookup(binding.subject, binding.resource)
+    )
+
+
+_BINDING_RELATED = ("user", "group", "service_account", "company", "project__company", "environment__project")
+ADMIN_WRITERS[RoleBinding] = binding_write_from_admin
+
+
 class CreatedByAdminMixin:
-    """Records who created new rows: RoleBinding.created_by, GroupMembership.added_by, <model>.created_by."""
+    """Saves rows of the models in ADMIN_WRITERS (role bindings, group memberships) through the services, as
+    forms and inline rows alike, and records who created other new rows (<model>.created_by).
+
+    A refusal of a service (last owner, escalation, company access) rolls the whole save back; the page comes
+    back with the reason, and the refusal is on record."""
 
     @staticmethod
     def _record_creator(request, obj):
@@ -179,17 +262,71 @@ class CreatedByAdminMixin:
                     setattr(obj, field, request.user)
 
     def save_model(self, request, obj, form, change):
+        if type(obj) in ADMIN_WRITERS:
+            ADMIN_WRITERS[type(obj)](request, obj)
+            return
         self._record_creator(request, obj)
         super().save_model(request, obj, form, change)
 
+    def delete_model(self, request, obj):
+        if type(obj) in ADMIN_WRITERS:
+            ADMIN_WRITERS[type(obj)](request, obj, deleted=True)
+            return
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():  # the "delete selected" action: all of them or none
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        # Memberships before bindings: a group joined on this page gives the company access a new project
+        # role needs, and a binding saved first would be refused.
+        form.save_m2m()
+        for formset in sorted(formsets, key=lambda f: f.model is RoleBinding):
+            self.save_formset(request, form, formset, change=change)
+
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
+        writer = ADMIN_WRITERS.get(formset.model)
         for obj in formset.deleted_objects:
-            obj.delete()
-        for obj in instances:
-            self._record_creator(request, obj)
-            obj.save()
+            writer(request, obj, deleted=True) if writer else obj.delete()
+        # Company roles first: they give the access that project and environment roles need.
+        for obj in sorted(instances, key=lambda o: getattr(o, "company_id", None) is None):
+            if writer:
+                writer(request, obj)
+            else:
+                self._record_creator(request, obj)
+                obj.save()
         formset.save_m2m()
+
+    def _create_formsets(self, request, obj, change):
+        # Each inline formset sees the others of its page (RoleBindingFormSet reads the memberships).
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        for formset in formsets:
+            formset.siblings = formsets
+        return formsets, inline_instances
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._refusal_shown(request, super().changeform_view, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._refusal_shown(request, super().delete_view, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self._refusal_shown(request, super().changelist_view, *args, **kwargs)
+
+    def _refusal_shown(self, request, view, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (ActionRefused, PermissionDenied) as refused:
+            # The admin's transaction was rolled back, and the refusal's audit event with it.
+            if hasattr(refused, "refusal_record"):
+                refused.refusal_record()
+            if isinstance(refused, PermissionDenied):
+                raise
+            self.message_user(request, f"Nothing was saved. {refused}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class LevelFilter(admin.SimpleListFilter):

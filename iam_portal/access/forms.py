@@ -77,7 +77,10 @@ class ProjectRolesForm(forms.Form):
         return self.cleaned_data.get("project_role") or None
 
     def environment_roles(self) -> dict[Environment, str | None]:
+        """The role chosen for each environment whose field was sent. A field left out of the POST (a dialog
+        opened before the environment existed) means "unchanged", so that environment is not in the result."""
         return {
             environment: self.cleaned_data.get(self.env_field(environment)) or None
             for environment in self.environments
+            if self.env_field(environment) in self.data
         }

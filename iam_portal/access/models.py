@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import ROLE_CHOICES, ROLES_BY_LEVEL, Level, role_label
+from iam_portal.identities.models import GroupMembership
 
 _SUBJECTS = ("user", "group", "service_account")
 _RESOURCES = tuple(level.value for level in Level)
@@ -165,9 +166,16 @@ class BindingProblem:
     message: str
 
 
-def binding_problem(*, subject, resource, role: str | None) -> BindingProblem | None:
+def binding_problem(
+    *, subject, resource, role: str | None, company_access: bool | None = None
+) -> BindingProblem | None:
     """Is this binding valid, and if not why: the one statement of the rules that services, the admin and the
-    forms check before writing. The database constraints above stay as the last line of defence."""
+    forms check before writing. The database constraints above stay as the last line of defence.
+
+    Every role sits where the company's owners can see and revoke it: a user gets a project or environment
+    role only once they have access to its company (a company role, or one of its groups). `company_access`
+    says whether they will have it when the binding is written (a form that grants both in one save);
+    None looks it up."""
     level = resource.level
     if role and not catalogue.is_role_valid_for(role, level):
         allowed = ", ".join(catalogue.role_label(r) for r in ROLES_BY_LEVEL[level])
@@ -191,4 +199,22 @@ def binding_problem(*, subject, resource, role: str | None) -> BindingProblem | 
             f"This {kind} belongs to another company; "
             "bind it only on its own company, or on that company's projects and environments.",
         )
+    if subject._meta.model_name == "user" and level != Level.COMPANY:
+        company = resource.company
+        if company_access is None:
+            company_access = user_reaches_company(subject, company)
+        if not company_access:
+            return BindingProblem(
+                "subject",
+                f"{subject} has no access to {company}, so its owners could neither see nor revoke this role. "
+                f"Give them a company role in {company} (or add them to one of its groups) first.",
+            )
     return None
+
+
+def user_reaches_company(user, company) -> bool:
+    """Company access: a company role of their own, or membership of one of the company's groups."""
+    return (
+        RoleBinding.objects.filter(user=user, company=company).exists()
+        or GroupMembership.objects.filter(user=user, group__company=company).exists()
+    )

@@ -104,6 +104,30 @@ def company_owners(company: Company) -> QuerySet[User]:
     )
 
 
+def users_without_company_access(company: Company, users) -> list[User]:
+    """Those of `users` with neither a company role of their own nor a group of the company."""
+    users = list(users)
+    ids = [u.pk for u in users]
+    still_in = set(
+        RoleBinding.objects.filter(company=company, user_id__in=ids).values_list("user_id", flat=True)
+    ) | set(
+        GroupMembership.objects.filter(group__company=company, user_id__in=ids).values_list(
+            "user_id", flat=True
+        )
+    )
+    return [u for u in users if u.pk not in still_in]
+
+
+def project_bindings_of_users(company: Company, users) -> list[RoleBinding]:
+    """The roles of `users` on the company's projects and environments, with user and resource loaded."""
+    bindings = (
+        RoleBinding.objects.filter(user__in=list(users))
+        .filter(Q(project__company=company) | Q(environment__project__company=company))
+        .select_related("user", "project__company", "environment__project__company")
+    )
+    return sorted(bindings, key=lambda b: (b.user.email, b.resource.path))
+
+
 def user_groups_in(company: Company, user: User) -> list[Group]:
     return list(Group.objects.filter(company=company, memberships__user=user).order_by("name"))
 

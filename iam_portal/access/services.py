@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from iam_portal.access import catalogue, selectors
+from iam_portal.access.catalogue import Level
 from iam_portal.access.models import RoleBinding, binding_problem
 from iam_portal.access.resolver import AccessResolver, Actor, user_or_none
 from iam_portal.access.subjects import Resource, Subject, binding_lookup
@@ -71,6 +72,8 @@ def operation(action: str):
             except (ActionRefused, PermissionDenied) as refused:
                 if _depth.get() == 1:
                     _refusal_record(action, kwargs, refused)
+                    # A caller whose own transaction rolls the record back (the admin's) writes it again.
+                    refused.refusal_record = functools.partial(_refusal_record, action, kwargs, refused)
                 raise
             finally:
                 _depth.reset(token)
@@ -85,7 +88,7 @@ def _refusal_record(action: str, kwargs: dict, refused: Exception) -> None:
         (kwargs[k] for k in ("subject", "user", "account", "group") if kwargs.get(k) is not None), None
     )
     resource = kwargs.get("project") or kwargs.get("company") or getattr(subject, "company", None)
-    asked = {key: kwargs[key] for key in _ASKED if isinstance(kwargs.get(key), str)}
+    asked = {key: kwargs[key][:300] for key in _ASKED if isinstance(kwargs.get(key), str)}
     if isinstance(kwargs.get("emails") or kwargs.get("member_emails"), list):
         asked["emails"] = (kwargs.get("emails") or kwargs.get("member_emails"))[:20]
     event_record(
@@ -135,11 +138,35 @@ def check_roles_grantable(access: AccessResolver, subject: Subject) -> None:
         check_grantable(access, binding.resource, binding.role)
 
 
+def check_account_controllable(access: AccessResolver, account: User) -> None:
+    """Whoever sets an account's password, email or active flag can sign in as it, so they must already hold
+    its power: never a super user's account (unless they are one), never one with root keys they lack, and
+    never one holding roles in companies unless they hold console.root.user.bind. Their own account is theirs.
+    """
+    if access.is_superuser or (isinstance(access.identity, User) and access.identity.pk == account.pk):
+        return
+    if account.is_superuser:
+        raise PermissionDenied("Only a super user may change the account of a super user.")
+    missing = sorted(set(account.root_permissions or ()) & set(catalogue.ROOT_PERMISSIONS) - access.root_keys)
+    if missing:
+        raise PermissionDenied(f"{account} holds root permissions you do not: {', '.join(missing)}.")
+    if "console.root.user.bind" not in access.root_keys and (
+        RoleBinding.objects.filter(user=account).exists() or account.memberships.exists()
+    ):
+        raise PermissionDenied(
+            f"{account} holds roles in companies; only holders of console.root.user.bind may change "
+            "their password, email or active flag."
+        )
+
+
 # -- last owner -----------------------------------------------------------------------------------
 
 
 def lock_company(company: Company) -> None:
-    """Serialise every owner-affecting change of one company (no-op on SQLite, which locks the file)."""
+    """Serialise the changes of one company that read, then write: owner checks, and "does this binding or
+    membership exist yet" before creating it, so that concurrent identical requests end like a sequential
+    retry instead of in an IntegrityError. A no-op on SQLite, whose transactions take the write lock when
+    they begin (settings: transaction_mode IMMEDIATE)."""
     Company.objects.select_for_update().filter(pk=company.pk).values_list("pk").first()
 
 
@@ -208,6 +235,28 @@ def binding_put(*, actor: Actor, subject: Subject, resource: Resource, role: str
     return previous
 
 
+def lost_access_roles_remove(*, actor: Actor, company: Company, users) -> list[RoleBinding]:
+    """Run at the end of every change that can take away a user's last way into the company (their company
+    role, a group membership, a group): those of `users` left with no access lose their remaining roles on
+    its projects and environments too, each on record. The company's pages list only people with company
+    access, so a role left behind would be access its owners can neither see nor revoke."""
+    lost = selectors.users_without_company_access(company, users)
+    if not lost:
+        return []
+    bindings = selectors.project_bindings_of_users(company, lost)
+    RoleBinding.objects.filter(pk__in=[b.pk for b in bindings]).delete()
+    for binding in bindings:
+        event_record(
+            actor=actor,
+            action=Action.ROLE_REMOVED,
+            resource=binding.resource,
+            subject=binding.user,
+            before={"role": binding.role},
+            message=f"{binding.user} no longer has access to {company}.",
+        )
+    return bindings
+
+
 @operation(Action.ROLE_CHANGED)
 def company_role_set(*, actor: Actor, company: Company, subject: Subject, role: str | None) -> str | None:
     """Give `subject` this company role (None removes the direct company role). Returns the previous role."""
@@ -217,6 +266,24 @@ def company_role_set(*, actor: Actor, company: Company, subject: Subject, role: 
         previous = selectors.binding_role(subject, company)
         check_grantable(access, company, role, previous)
         binding_put(actor=actor, subject=subject, resource=company, role=role)
+        if role is None and isinstance(subject, User):
+            lost_access_roles_remove(actor=actor, company=company, users=[subject])
+    return previous
+
+
+@operation(Action.ROLE_CHANGED)
+def role_set(*, actor: Actor, subject: Subject, resource: Resource, role: str | None) -> str | None:
+    """Set (None: remove) the subject's one role on any company, project or environment, with the guards of
+    the page that would make the same change: for callers that write single bindings (the admin, the API).
+    Returns the previous role."""
+    if resource.level == Level.COMPANY:
+        return company_role_set(actor=actor, company=resource, subject=subject, role=role)
+    access = AccessResolver(actor)
+    require_project_manager(access, resource.ancestor(Level.PROJECT))
+    lock_company(resource.company)
+    previous = selectors.binding_role(subject, resource)
+    check_grantable(access, resource, role, previous)
+    binding_put(actor=actor, subject=subject, resource=resource, role=role)
     return previous
 
 
@@ -233,6 +300,7 @@ def project_roles_set(
     Environments left out of `environment_roles` keep their roles."""
     access = AccessResolver(actor)
     require_project_manager(access, project)
+    lock_company(project.company)  # identical saves at once end as if one followed the other
     for environment in environment_roles:
         if environment.project_id != project.pk:
             raise ActionRefused(f"Environment {environment.env_id} is not part of {project}.")

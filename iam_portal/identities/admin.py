@@ -21,16 +21,20 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_variables
 
 from iam_portal.access.admin import (
+    ADMIN_WRITERS,
     CreatedByAdminMixin,
     GroupRoleBindingInline,
     ServiceAccountRoleBindingInline,
     UserRoleBindingInline,
 )
 from iam_portal.access.catalogue import ROOT_PERMISSIONS
-from iam_portal.access.services import ActionRefused
+from iam_portal.access.selectors import binding_role
+from iam_portal.access.services import ActionRefused, check_account_controllable
 from iam_portal.identities import services
-from iam_portal.identities.keys import parse_public_key
+from iam_portal.identities.forms import name_field_clean
+from iam_portal.identities.keys import MAX_KEY_TEXT, parse_public_key
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from iam_portal.identities.names import name_key
 from iam_portal.orgs.admin import (
     CHOICE_LABELS,
     KnownObjectsForm,
@@ -134,14 +138,51 @@ class UserAdmin(CreatedByAdminMixin, DjangoUserAdmin):
         return fields
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_change_permission(request, obj)
+        return super().has_change_permission(request, obj) and self._controllable(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_delete_permission(request, obj)
+        return super().has_delete_permission(request, obj) and self._controllable(request, obj)
+
+    @staticmethod
+    def _controllable(request, obj) -> bool:
+        """Changing or deleting an account needs its power (`check_account_controllable`): the change page,
+        the password page and deletion alike. Answered once per account and request."""
+        if obj is None or request.user.is_superuser:
+            return True
+        answers = request.__dict__.setdefault("_controllable_accounts", {})
+        if obj.pk not in answers:
+            try:
+                check_account_controllable(request.access, obj)
+            except PermissionDenied:
+                answers[obj.pk] = False
+            else:
+                answers[obj.pk] = True
+        return answers[obj.pk]
+
+
+# --- Writes through the services ------------------------------------------------------------------
+
+
+def membership_write_from_admin(request, membership: GroupMembership, *, deleted: bool = False) -> None:
+    """One membership of an admin form or inline row, through the group services (guards, last owner, the
+    roles that go with lost company access, audit events). Moving it is a removal there and an addition here."""
+    actor = request.user
+    if deleted:
+        services.group_member_remove(actor=actor, group=membership.group, user=membership.user)
+        return
+    if membership.pk is not None:
+        old = GroupMembership.objects.select_related("group__company", "user").get(pk=membership.pk)
+        if (old.group_id, old.user_id) == (membership.group_id, membership.user_id):
+            return
+        services.group_member_remove(actor=actor, group=old.group, user=old.user)
+    if not services.group_members_add(actor=actor, group=membership.group, emails=[membership.user.email]):
+        raise ActionRefused(f"{membership.user} is already a member of {membership.group}.")
+    membership.pk = GroupMembership.objects.values_list("pk", flat=True).get(
+        group=membership.group, user=membership.user
+    )
+
+
+ADMIN_WRITERS[GroupMembership] = membership_write_from_admin
 
 
 # --- Groups --------------------------------------------------------------------------------------
@@ -152,12 +193,15 @@ class GroupForm(forms.ModelForm):
         model = Group
         fields = ("company", "name")
 
+    def clean_name(self):
+        return name_field_clean(self.cleaned_data["name"])
+
     def clean(self):
         cleaned = super().clean()
         company = cleaned.get("company") if "company" in self.fields else self.instance.company
         name = cleaned.get("name")
         if company is not None and name:
-            taken = Group.objects.filter(company=company, name__iexact=name.strip())
+            taken = Group.objects.filter(company=company, name_key=name_key(name))
             if self.instance.pk:
                 taken = taken.exclude(pk=self.instance.pk)
             if taken.exists():
@@ -185,7 +229,7 @@ class MembershipInline(PlainRelatedWidgetsMixin, ResourceChoicesMixin, admin.Tab
 
 
 @admin.register(Group)
-class GroupAdmin(CreatedByAdminMixin, admin.ModelAdmin):
+class GroupAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdmin):
     form = GroupForm
     list_display = ("name", "company", "member_count", "created_at")
     list_select_related = ("company",)
@@ -214,6 +258,22 @@ class GroupAdmin(CreatedByAdminMixin, admin.ModelAdmin):
     def member_count(self, obj):
         return obj._member_count
 
+    def save_model(self, request, obj, form, change):
+        """Through the group services: created with no company role (bindings are the inline's), renamed
+        keeping its role."""
+        if not change:
+            group = services.group_create(
+                actor=request.user, company=obj.company, name=obj.name, role=None, member_emails=[]
+            )
+            obj.pk, obj.created_at, obj.created_by = group.pk, group.created_at, group.created_by
+        elif "name" in form.changed_data:
+            group = Group.objects.select_related("company").get(pk=obj.pk)
+            role = binding_role(group, group.company)
+            services.group_update(actor=request.user, group=group, name=obj.name, role=role)
+
+    def delete_model(self, request, obj):
+        services.group_delete(actor=request.user, group=obj)
+
     def autocomplete_label(self, obj):
         return f"{obj.company.slug} / {obj.name}"
 
@@ -240,6 +300,7 @@ class ServiceAccountForm(forms.ModelForm):
     public_key_text = forms.CharField(
         label="Public key",
         required=False,
+        max_length=MAX_KEY_TEXT,
         widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "spellcheck": "false"}),
         help_text=(
             "Private Key JWT only: the RSA public key (at least 2048 bits) as a JWK (JSON) or PEM "
@@ -267,6 +328,9 @@ class ServiceAccountForm(forms.ModelForm):
                 if name not in self._meta.fields:
                     self.fields.pop(name, None)
 
+    def clean_name(self):
+        return name_field_clean(self.cleaned_data["name"])
+
     def _current(self, field):
         return self.cleaned_data.get(field) if field in self.fields else getattr(self.instance, field)
 
@@ -277,7 +341,7 @@ class ServiceAccountForm(forms.ModelForm):
         name = cleaned.get("name")
 
         if name:
-            taken = ServiceAccount.objects.filter(company=company, name__iexact=name.strip())
+            taken = ServiceAccount.objects.filter(company=company, name_key=name_key(name))
             if self.instance.pk:
                 taken = taken.exclude(pk=self.instance.pk)
             if taken.exists():
@@ -353,7 +417,7 @@ class RootOrCompanyFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServiceAccount)
-class ServiceAccountAdmin(CreatedByAdminMixin, admin.ModelAdmin):
+class ServiceAccountAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdmin):
     form = ServiceAccountForm
     list_display = ("name", "client_id", "scope", "auth_method", "last_login")
     list_select_related = ("company",)

@@ -6,8 +6,9 @@ from django.core.validators import validate_email
 
 from iam_portal.access.catalogue import Level
 from iam_portal.access.forms import ProjectRolesForm, role_field
-from iam_portal.identities.keys import parse_public_key
+from iam_portal.identities.keys import MAX_KEY_TEXT, parse_public_key
 from iam_portal.identities.models import Group, ServiceAccount
+from iam_portal.identities.names import NAME_MAX_LENGTH, name_clean, name_key
 
 MAX_EMAILS = 500
 
@@ -59,6 +60,14 @@ class EmailListField(forms.CharField):
         return None  # the CharField length validators would see the list, not the text
 
 
+def name_field_clean(value: str) -> str:
+    """A name field's value in its stored form (`names.name_clean`), or the field's error."""
+    try:
+        return name_clean(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="invalid") from None
+
+
 class _UniqueNameMixin:
     """A friendly duplicate-name error on the field; the service checks again inside its transaction."""
 
@@ -66,8 +75,8 @@ class _UniqueNameMixin:
     what = ""
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        others = self.model.objects.filter(company=self.company, name__iexact=name)
+        name = name_field_clean(self.cleaned_data["name"])
+        others = self.model.objects.filter(company=self.company, name_key=name_key(name))
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
@@ -79,7 +88,9 @@ class GroupForm(_UniqueNameMixin, forms.Form):
     model, what = Group, "group"
 
     name = forms.CharField(
-        label="Name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True})
+        label="Name",
+        max_length=NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
     role = role_field(Level.COMPANY, label="Company role")
     members = EmailListField(
@@ -111,7 +122,7 @@ class _ServiceAccountFields(forms.Form):
 
     name = forms.CharField(
         label="Name",
-        max_length=150,
+        max_length=NAME_MAX_LENGTH,
         help_text="A name people recognise, e.g. the system that uses it.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
@@ -124,7 +135,7 @@ class _ServiceAccountFields(forms.Form):
     public_key = forms.CharField(
         label="Public key",
         required=False,
-        max_length=20000,
+        max_length=MAX_KEY_TEXT,
         strip=True,
         help_text=(
             "Only for Private Key JWT: the RSA public key, as JWK JSON or PEM. Keep the private key on the "
@@ -132,6 +143,9 @@ class _ServiceAccountFields(forms.Form):
         ),
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
     )
+
+    def clean_name(self):
+        return name_field_clean(self.cleaned_data["name"])
 
     def clean(self):
         cleaned = super().clean()

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import json
 import re
+import unicodedata
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -20,6 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 MIN_RSA_BITS = 2048
+MAX_RSA_BITS = 8192  # larger keys buy no security and make every signature check slow
+MAX_KEY_TEXT = 20000  # an 8,192-bit key as a certificate fits in a few thousand characters
 MAX_KID_LENGTH = 200  # ServiceAccount.key_id max_length
 
 PRIVATE_KEY_MESSAGE = "This is a private key; paste the public key only."
@@ -39,6 +42,11 @@ def parse_public_key(text: str) -> tuple[dict, str]:
     text = (text or "").strip()
     if not text:
         raise ValueError("Paste a public key: a JWK (JSON) or a PEM block.")
+    if len(text) > MAX_KEY_TEXT:
+        raise ValueError(
+            f"The key is longer than {MAX_KEY_TEXT:,} characters; paste one RSA public key of at most "
+            f"{MAX_RSA_BITS:,} bits."
+        )
     if text.startswith(("{", "[")):
         n, e, kid = _read_jwk(text)
     elif "-----BEGIN" in text:
@@ -55,10 +63,6 @@ def parse_public_key(text: str) -> tuple[dict, str]:
             "-----BEGIN PUBLIC KEY-----."
         )
 
-    if n.bit_length() < MIN_RSA_BITS:
-        raise ValueError(
-            f"The key has {n.bit_length()} bits; use an RSA key of at least {MIN_RSA_BITS} bits."
-        )
     n_b64, e_b64 = _b64url_uint(n), _b64url_uint(e)
     if kid is None:
         kid = jwk_thumbprint({"kty": "RSA", "n": n_b64, "e": e_b64})
@@ -79,6 +83,8 @@ def _read_jwk(text: str) -> tuple[int, int, str | None]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"The key is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+    except RecursionError:
+        raise ValueError("The key is not a JWK: its JSON is nested far too deeply.") from None
     if isinstance(data, dict) and "keys" in data:
         keys = data["keys"]
         if not isinstance(keys, list) or len(keys) != 1:
@@ -98,6 +104,7 @@ def _read_jwk(text: str) -> tuple[int, int, str | None]:
         raise ValueError(f"The JWK is missing {' and '.join(repr(m) for m in missing)}.")
     n = _b64url_to_int(data["n"], "n")
     e = _b64url_to_int(data["e"], "e")
+    _check_size(n)
     try:
         rsa.RSAPublicNumbers(e, n).public_key()
     except ValueError:
@@ -107,6 +114,8 @@ def _read_jwk(text: str) -> tuple[int, int, str | None]:
         if not isinstance(kid, str) or not kid.strip():
             raise ValueError("The JWK's kid must be a non-empty string (or leave it out to derive one).")
         kid = kid.strip()
+        if any(unicodedata.category(c).startswith("C") for c in kid):
+            raise ValueError("The JWK's kid contains control or invisible characters; use plain text.")
         if len(kid) > MAX_KID_LENGTH:
             raise ValueError(f"The JWK's kid is longer than {MAX_KID_LENGTH} characters.")
     return n, e, kid
@@ -136,7 +145,16 @@ def _read_pem(text: str) -> tuple[int, int]:
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError(f"Only RSA keys are supported; this is {_key_kind(key)}.")
     numbers = key.public_numbers()
+    _check_size(numbers.n)
     return numbers.n, numbers.e
+
+
+def _check_size(n: int) -> None:
+    bits = n.bit_length()
+    if bits < MIN_RSA_BITS:
+        raise ValueError(f"The key has {bits} bits; use an RSA key of at least {MIN_RSA_BITS} bits.")
+    if bits > MAX_RSA_BITS:
+        raise ValueError(f"The key has {bits:,} bits; use an RSA key of at most {MAX_RSA_BITS:,} bits.")
 
 
 def _key_kind(key) -> str:

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from iam_portal.identities.names import NAME_MAX_LENGTH, name_key
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -65,11 +67,28 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
 
+class NameKeyField(models.CharField):
+    """The comparison key of the model's `name` (`names.name_key`), kept in step with it on every write,
+    bulk_create included, so that the unique constraints compare exactly what the services compare."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 3 * NAME_MAX_LENGTH)  # case folding can lengthen a name
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance, add):
+        value = name_key(model_instance.name)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class Group(models.Model):
     """A set of users of one company that share the same roles."""
 
     company = models.ForeignKey("orgs.Company", on_delete=models.CASCADE, related_name="groups")
-    name = models.CharField(max_length=150)
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    name_key = NameKeyField()
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="GroupMembership",
@@ -87,6 +106,7 @@ class Group(models.Model):
         verbose_name = "company group"
         constraints = [
             models.UniqueConstraint("company", Lower("name"), name="group_name_unique_in_company"),
+            models.UniqueConstraint(fields=["company", "name_key"], name="group_name_key_unique_in_company"),
         ]
 
     def __str__(self) -> str:
@@ -133,7 +153,8 @@ class ServiceAccount(models.Model):
         related_name="service_accounts",
         help_text="Empty for a root service account, which holds root permission keys instead of roles.",
     )
-    name = models.CharField(max_length=150)
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    name_key = NameKeyField()
     client_id = models.CharField(max_length=64, unique=True, default=new_client_id, editable=False)
     auth_method = models.CharField(
         "authentication method",
@@ -157,6 +178,10 @@ class ServiceAccount(models.Model):
             models.UniqueConstraint("company", Lower("name"), name="sa_name_unique_in_company"),
             models.UniqueConstraint(
                 Lower("name"), condition=models.Q(company__isnull=True), name="root_sa_name_unique"
+            ),
+            models.UniqueConstraint(fields=["company", "name_key"], name="sa_name_key_unique_in_company"),
+            models.UniqueConstraint(
+                fields=["name_key"], condition=models.Q(company__isnull=True), name="root_sa_name_key_unique"
             ),
             models.CheckConstraint(
                 condition=(

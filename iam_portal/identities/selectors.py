@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404
 
 from iam_portal.access import catalogue
 from iam_portal.access.models import RoleBinding
+from iam_portal.access.selectors import project_bindings_of_users
 from iam_portal.access.subjects import (
     GROUP,
     SERVICE_ACCOUNT,
@@ -166,8 +167,9 @@ def group_member_page(
 
 def access_left_without(group: Group, user: User) -> dict:
     """What keeps `user` in the group's company once they leave `group`: their own company role and the
-    company's other groups they belong to. Both empty means they lose access to the company."""
-    return {
+    company's other groups they belong to. Both empty means they lose access to the company, and with it
+    their roles on its projects and environments (`lost_roles`)."""
+    left = {
         "direct_role": catalogue.role_label(
             RoleBinding.objects.filter(company_id=group.company_id, user=user)
             .values_list("role", flat=True)
@@ -180,6 +182,9 @@ def access_left_without(group: Group, user: User) -> dict:
             .values_list("name", flat=True)
         ),
     }
+    losing = not left["direct_role"] and not left["other_groups"]
+    left["lost_roles"] = project_bindings_of_users(group.company, [user]) if losing else []
+    return left
 
 
 def group_member(group: Group, pk: int) -> User:
@@ -198,6 +203,8 @@ def group_deletion_losses(group: Group, *, shown: int) -> dict:
         "losing_count": losing_count,
         "losing_more": losing_count - len(listed),
         "member_count": group.memberships.count(),
+        # Their roles on the company's projects and environments go with their access (of those listed).
+        "lost_roles": project_bindings_of_users(group.company, listed),
     }
 
 

@@ -22,6 +22,8 @@ from iam_portal.access.services import (
     binding_write,
     check_grantable,
     check_roles_grantable,
+    lock_company,
+    lost_access_roles_remove,
     operation,
     project_roles_set,
     require_company_manager,
@@ -29,8 +31,10 @@ from iam_portal.access.services import (
 )
 from iam_portal.audit.models import Action
 from iam_portal.audit.services import event_record
+from iam_portal.identities import selectors as identity_selectors
 from iam_portal.identities.keys import parse_public_key
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from iam_portal.identities.names import name_clean, name_key
 from iam_portal.orgs.models import Company, Environment, Project
 
 UNKNOWN_ACCOUNT = (
@@ -43,6 +47,14 @@ def find_account(email: str) -> User | None:
     return User.objects.filter(email__iexact=email.strip(), is_active=True).first()
 
 
+def _name_clean(name: str) -> str:
+    """The one form a group or service-account name is stored in (`names.name_clean`), or a refusal."""
+    try:
+        return name_clean(name)
+    except ValueError as exc:
+        raise ActionRefused(str(exc)) from None
+
+
 # -- users ----------------------------------------------------------------------------------------
 
 
@@ -51,6 +63,7 @@ def company_user_add(*, actor: Actor, company: Company, email: str, role: str) -
     """Give an existing Console account access to the company with a direct company role."""
     access = AccessResolver(actor)
     require_company_manager(access, company)
+    lock_company(company)  # two identical requests at once: the second one sees the first one's result
     user = find_account(email)
     if user is None:
         raise ActionRefused(UNKNOWN_ACCOUNT.format(email=email))
@@ -108,11 +121,15 @@ def _users_for_emails(emails: list[str]) -> list[User]:
 
 
 @operation(Action.GROUP_CREATED)
-def group_create(*, actor: Actor, company: Company, name: str, role: str, member_emails: list[str]) -> Group:
+def group_create(
+    *, actor: Actor, company: Company, name: str, role: str | None, member_emails: list[str]
+) -> Group:
+    """A new group of the company with this company role (None: none yet, as the admin creates it) and these
+    members."""
     access = AccessResolver(actor)
     require_company_manager(access, company)
-    name = name.strip()
-    if Group.objects.filter(company=company, name__iexact=name).exists():
+    name = _name_clean(name)
+    if Group.objects.filter(company=company, name_key=name_key(name)).exists():
         raise ActionRefused(f"A group named {name!r} already exists in {company}.")
     check_grantable(access, company, role)
     members = _users_for_emails(member_emails)
@@ -141,8 +158,8 @@ def group_update(*, actor: Actor, group: Group, name: str, role: str) -> Group:
     access = AccessResolver(actor)
     company = group.company
     require_company_manager(access, company)
-    name = name.strip()
-    if Group.objects.filter(company=company, name__iexact=name).exclude(pk=group.pk).exists():
+    name = _name_clean(name)
+    if Group.objects.filter(company=company, name_key=name_key(name)).exclude(pk=group.pk).exists():
         raise ActionRefused(f"A group named {name!r} already exists in {company}.")
     with OwnerGuard(company):
         previous = selectors.binding_role(group, company)
@@ -151,7 +168,7 @@ def group_update(*, actor: Actor, group: Group, name: str, role: str) -> Group:
             old_name, group.name = group.name, name
             try:
                 with transaction.atomic():
-                    group.save(update_fields=["name"])
+                    group.save(update_fields=["name", "name_key"])
             except IntegrityError:
                 raise ActionRefused(f"A group named {name!r} already exists in {company}.") from None
             event_record(
@@ -172,6 +189,7 @@ def group_members_add(*, actor: Actor, group: Group, emails: list[str]) -> list[
     (those already in the group are skipped)."""
     access = AccessResolver(actor)
     require_company_manager(access, group.company)
+    lock_company(group.company)  # the same member added twice at once: the second one finds them there
     users = _users_for_emails(emails)
     if not users:
         raise ActionRefused("Enter at least one email address.")
@@ -205,6 +223,7 @@ def group_member_remove(*, actor: Actor, group: Group, user: User) -> None:
         if not deleted:
             raise ActionRefused(f"{user.email} is not a member of {group}.")
         _membership_record(actor, Action.MEMBER_REMOVED, group, user)
+        lost_access_roles_remove(actor=actor, company=group.company, users=[user])
 
 
 @operation(Action.MEMBER_REMOVED)
@@ -231,8 +250,10 @@ def group_delete(*, actor: Actor, group: Group) -> None:
                 "members": list(group.members.order_by("email").values_list("email", flat=True)[:500]),
             },
         )
+        losing = list(identity_selectors.members_losing_access(group))
         # Delete by id: should the owner check refuse, the caller's instance keeps its pk for the dialog.
         Group.objects.filter(pk=group.pk).delete()
+        lost_access_roles_remove(actor=actor, company=group.company, users=losing)
 
 
 # -- service accounts -----------------------------------------------------------------------------
@@ -251,8 +272,8 @@ def service_account_create(
 ) -> NewServiceAccount:
     access = AccessResolver(actor)
     require_company_manager(access, company)
-    name = name.strip()
-    if ServiceAccount.objects.filter(company=company, name__iexact=name).exists():
+    name = _name_clean(name)
+    if ServiceAccount.objects.filter(company=company, name_key=name_key(name)).exists():
         raise ActionRefused(f"A service account named {name!r} already exists in {company}.")
     check_grantable(access, company, role)
     account = ServiceAccount(

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
@@ -21,6 +22,9 @@ class KnownObjectsAutocompleteSelect(AutocompleteSelect):
     known_objects: dict = {}
 
     def optgroups(self, name, value, attr=None):
+        # A form shown again with a posted value that is no id at all ("abc", 10**30): Django's widget would
+        # look it up and fail (a 500); the field has already said it is not a valid choice.
+        value = [v for v in value if self._is_id(v)]
         selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
         if not selected or not selected <= set(self.known_objects):
             return super().optgroups(name, value, attr)
@@ -32,6 +36,14 @@ class KnownObjectsAutocompleteSelect(AutocompleteSelect):
             label = self.choices.field.label_from_instance(obj)
             options.append(self.create_option(name, obj.pk, label, True, len(options)))
         return [(None, options, 0)]
+
+    def _is_id(self, value) -> bool:
+        target = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        try:
+            value = target.to_python(value)
+        except ValidationError:
+            return False
+        return not isinstance(value, int) or -(2**63) < value < 2**63
 
 
 class KnownObjectsForm(forms.ModelForm):

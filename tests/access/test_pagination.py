@@ -336,3 +336,35 @@ def test_cursor_round_trip_and_rejections():
     assert decode_cursor(b64({"x": 1}), 1) is None
     assert decode_cursor(b64([None]), 1) is None
     assert decode_cursor(b64([[1]]), 1) is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "[Infinity, 1]",
+        "[1e999, 1]",
+        "[NaN, 1]",
+        "[1.5, 1]",
+        f"[{10**30}, 1]",
+        '["a\\u0000", 1]',
+        "[[1], 1]",
+        '[{"a": 1}, 1]',
+    ],
+)
+def test_a_cursor_holding_what_no_page_writes_means_the_first_page(payload):
+    cursor = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    assert decode_cursor(cursor, 2) is None
+    assert decode_cursor(encode_cursor(["a", 1]), 2) == ["a", 1]
+
+
+def test_an_infinite_cursor_on_a_table_is_the_first_page(demo, login):
+    client = login("owner")
+    url = "/companies/acme/users/"
+    cursor = base64.urlsafe_b64encode(b"[Infinity, 1e999]").decode()
+    response = client.get(url, {"after": cursor}, headers=HX)
+    assert response.status_code == 200
+
+    def row_ids(content: bytes) -> list[str]:
+        return re.findall(r'<tr[^>]* id="([^"]+)"', content.decode())
+
+    assert row_ids(response.content) == row_ids(client.get(url, headers=HX).content) != []

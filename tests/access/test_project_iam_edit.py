@@ -275,3 +275,20 @@ def test_dialog_says_when_nothing_is_inherited(demo, login):
     body = login("owner").get(edit_url(demo, demo.user("designer1")), headers=HX).content.decode()
     assert "Guest on company acme (direct)" in body
     assert "nothing. Without a role below" in body
+
+
+def test_an_environment_field_left_out_of_the_post_keeps_that_environments_role(demo, login):
+    """A dialog opened before an environment existed sends no field for it: its roles stay as they are."""
+    junior = demo.user("junior1")
+    RoleBinding.objects.update_or_create(user=junior, environment=demo.staging, defaults={"role": MAINTAINER})
+    data = payload(demo, DEVELOPER, production=REPORTER)
+    del data[f"env_{demo.staging.pk}"]
+
+    response = login("pm").post(edit_url(demo, junior), data, headers=HX)
+
+    assert response.status_code == 204
+    assert roles_on_webshop(demo, user=junior) == {
+        "project": DEVELOPER,
+        "production": REPORTER,
+        "staging": MAINTAINER,
+    }

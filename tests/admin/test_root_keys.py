@@ -178,7 +178,7 @@ def test_user_add_form_errors(admin_client, demo):
 def test_user_manager_cannot_escalate(client, demo, persona):
     manager = persona("staff", keys=["console.root.user.manage"])
     client.force_login(manager)
-    owner = demo.user("owner")
+    owner = persona("no-access")  # an account holding roles is out of reach (test_account_takeover)
     page = client.get(admin_url(User, "change", owner.pk))
     assert page.status_code == 200
     form = page.context["adminform"].form

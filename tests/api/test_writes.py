@@ -357,7 +357,7 @@ def test_create_jwt_service_account_from_pem(api, demo, owner_token, keys):
                 "role": "reporter",
                 "publicKey": {"kty": "RSA", "n": "AQAB", "e": "AQAB"},
             },
-            "valid RSA public key",
+            "use an RSA key of at least 2048 bits",
         ),
         ({"name": "sa", "tokenEndpointAuthMethod": "basic", "role": "reporter"}, "tokenEndpointAuthMethod"),
         (

@@ -239,3 +239,26 @@ def test_truncated_pem_is_refused(rsa_key):
     lines = pem.splitlines()
     truncated = "\n".join(lines[:3] + lines[-1:])
     assert "could not be read" in refused(truncated)
+
+
+def test_keys_above_8192_bits_are_refused_before_any_work():
+    n = ((1 << 1_080_000) | 1).to_bytes(135_001, "big")
+    jwk = json.dumps({"kty": "RSA", "n": base64.urlsafe_b64encode(n).decode().rstrip("="), "e": "AQAB"})
+    with pytest.raises(ValueError, match="characters"):
+        parse_public_key(jwk)
+    n = ((1 << 8200) | 1).to_bytes(1026, "big")
+    jwk = json.dumps({"kty": "RSA", "n": base64.urlsafe_b64encode(n).decode().rstrip("="), "e": "AQAB"})
+    with pytest.raises(ValueError, match="at most 8,192 bits"):
+        parse_public_key(jwk)
+
+
+def test_deeply_nested_json_is_a_clear_refusal():
+    with pytest.raises(ValueError, match="nested far too deeply"):
+        parse_public_key("[" * 9000 + "]" * 9000)
+
+
+@pytest.mark.parametrize("kid", ["a\x00b", "a\u202eb", "a\u200bb"])
+def test_a_kid_with_control_or_invisible_characters_is_refused(expected, kid):
+    jwk = {**expected, "kid": kid}
+    with pytest.raises(ValueError, match="control or invisible"):
+        parse_public_key(json.dumps(jwk))

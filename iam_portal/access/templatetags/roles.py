@@ -40,9 +40,10 @@ def role_badge(role: str | None, *, none: str = "", none_label: str = "", source
 
 
 @register.inclusion_tag("_consequences.html", takes_context=True)
-def consequences(context, *, bindings=(), groups=(), losing=(), losing_count=None):
+def consequences(context, *, bindings=(), groups=(), losing=(), losing_count=None, lost_roles=()):
     """The one list of what a removal or a deletion takes away: the roles deleted (role and where), the groups
-    left, and who loses access to the company. `losing` may be cut short: `losing_count` is how many in all.
+    left, who loses access to the company, and the project and environment roles that go with that access
+    (`lost_roles`, bindings with their user). `losing` may be cut short: `losing_count` is how many in all.
     Each part takes a list, or a single object for a dialog about one identity."""
     losing = _listed(losing)
     total = len(losing) if losing_count is None else losing_count
@@ -53,6 +54,7 @@ def consequences(context, *, bindings=(), groups=(), losing=(), losing_count=Non
         "losing": losing,
         "losing_count": total,
         "losing_more": total - len(losing),
+        "lost_roles": _listed(lost_roles),
     }
 
 
