@@ -11,17 +11,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import (
-    BooleanField,
     CharField,
     Exists,
-    ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Lower, NullIf
+from django.db.models.functions import Coalesce, Greatest, Lower, NullIf
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import COMPANY_OWNER, Level
@@ -40,6 +40,7 @@ from iam_portal.access.subjects import (
     company_user_count,
     company_users,
     kind_of,
+    role_rank_expression,
     search_q,
     with_company_role,
 )
@@ -50,8 +51,8 @@ from iam_portal.pagination import Page, paginate, sort_key
 SORTS = {
     "name": ["sort_name", "kind_order", "pk"],
     "-name": ["-sort_name", "-kind_order", "-pk"],
-    "role": ["-role_rank", "sort_name", "kind_order", "pk"],
-    "-role": ["role_rank", "-sort_name", "-kind_order", "-pk"],
+    "role": ["-effective_rank", "sort_name", "kind_order", "pk"],
+    "-role": ["effective_rank", "-sort_name", "-kind_order", "-pk"],
 }
 PROJECT_SORTS = {"name": SORTS["name"], "-name": SORTS["-name"]}
 _PROJECT_VIEW_ROLES = catalogue.roles_granting("console.company.project.view")
@@ -114,17 +115,11 @@ def user_in_company_groups(company: Company, user: User) -> bool:
 
 
 def identity_querysets(company: Company, *, kind: str | None = None, search: str = "") -> dict[str, QuerySet]:
-    """One queryset per identity kind shown, annotated for the merged keyset sort (`sort_name`, `kind_order`,
-    `role_rank`), with the direct company role and a `display` name."""
+    """One queryset per identity kind shown, annotated for the merged keyset sort (`sort_name`, `kind_order`),
+    with the direct company role (`company_role`, `role_rank`) and a `display` name."""
     user_display = Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())
     querysets = {
-        USER: (
-            company_users(company).annotate(
-                display=user_display,
-                in_groups=ExpressionWrapper(Q(company_membership__isnull=False), output_field=BooleanField()),
-            ),
-            "display",
-        ),
+        USER: (company_users(company).annotate(display=user_display), "display"),
         GROUP: (with_company_role(Group.objects.filter(company=company), company), "name"),
         SERVICE_ACCOUNT: (with_company_role(ServiceAccount.objects.filter(company=company), company), "name"),
     }
@@ -143,13 +138,24 @@ def identity_querysets(company: Company, *, kind: str | None = None, search: str
     return result
 
 
+@dataclass(frozen=True)
+class RoleSource:
+    """One way a company role reaches a user: their own (direct) role, or one of the company's groups they
+    belong to (`role` is None for a group without a company role)."""
+
+    role: str | None
+    group_name: str | None = None
+
+
 @dataclass
 class IdentityRow:
-    """One row of the company IAM table."""
+    """One row of the company IAM table: the effective company role (the highest of the identity's own and,
+    for a user, of their groups) and where it comes from."""
 
     kind: str
     obj: User | Group | ServiceAccount
     company_role: str | None
+    sources: list[RoleSource] = field(default_factory=list)
 
     @property
     def kind_label(self) -> str:
@@ -159,9 +165,26 @@ class IdentityRow:
     def role_label(self) -> str:
         return catalogue.role_label(self.company_role)
 
+    @property
+    def source_words(self) -> list[str]:
+        """Where the role comes from, the sources that give it first: "direct", "via Acme Developers", then
+        the lower ones with their role ("direct: Guest")."""
+        words = []
+        for source in sorted(self.sources, key=lambda s: s.role != self.company_role):
+            name = f"via {source.group_name}" if source.group_name else "direct"
+            if source.role is None:
+                words.append(f"{name}: no role")
+            elif source.role != self.company_role:
+                words.append(f"{name}: {catalogue.role_label(source.role)}")
+            else:
+                words.append(name)
+        return words
 
-def _identity_page(company: Company, *, kind, search, sort, sorts, after, before, size) -> Page:
-    querysets = identity_querysets(company, kind=kind, search=search)
+
+_ROLE_BY_RANK = {role.rank: role.id for role in catalogue.ROLES.values()}
+
+
+def _identity_page(querysets: dict[str, QuerySet], *, sort, sorts, after, before, size) -> Page:
     return paginate(
         list(querysets.values()), sorts.get(sort, sorts["name"]), after=after, before=before, size=size
     )
@@ -177,11 +200,44 @@ def company_identity_page(
     before: str | None = None,
     size: int = 50,
 ) -> Page:
-    page = _identity_page(
-        company, kind=kind, search=search, sort=sort, sorts=SORTS, after=after, before=before, size=size
-    )
-    page.rows = [IdentityRow(KIND_BY_ORDER[row.kind_order], row, row.company_role) for row in page.rows]
+    """One page of the company IAM table. Users are sorted by their effective company role, computed in SQL
+    (`effective_rank`); one more query names the groups it comes from."""
+    querysets = identity_querysets(company, kind=kind, search=search)
+    for kind_id, queryset in querysets.items():
+        if kind_id == USER:
+            groups_rank = RoleBinding.objects.filter(
+                company=company, group__memberships__user=OuterRef("pk")
+            ).annotate(rank=role_rank_expression("role"))
+            best = Coalesce(Subquery(groups_rank.order_by("-rank").values("rank")[:1]), 0)
+            querysets[kind_id] = queryset.annotate(effective_rank=Greatest("role_rank", best))
+        else:
+            querysets[kind_id] = queryset.annotate(effective_rank=F("role_rank"))
+    page = _identity_page(querysets, sort=sort, sorts=SORTS, after=after, before=before, size=size)
+    rows = [
+        IdentityRow(KIND_BY_ORDER[row.kind_order], row, _ROLE_BY_RANK.get(row.effective_rank))
+        for row in page.rows
+    ]
+    _attach_company_role_sources(company, rows)
+    page.rows = rows
     return page
+
+
+def _attach_company_role_sources(company: Company, rows: list[IdentityRow]) -> None:
+    users = {row.obj.pk: row for row in rows if row.kind == USER}
+    for row in users.values():
+        if row.obj.company_role:
+            row.sources.append(RoleSource(row.obj.company_role))
+    if not users:
+        return
+    group_role = RoleBinding.objects.filter(company=company, group_id=OuterRef("group_id")).values("role")[:1]
+    memberships = (
+        GroupMembership.objects.filter(user_id__in=users, group__company=company)
+        .annotate(group_role=Subquery(group_role))
+        .values_list("user_id", "group__name", "group_role")
+        .order_by("group__name")
+    )
+    for user_id, group_name, role in memberships:
+        users[user_id].sources.append(RoleSource(role, group_name))
 
 
 def identity_counts(company: Company, *, kind: str | None = None, search: str = "") -> dict[str, int]:
@@ -283,9 +339,7 @@ def project_identity_page(
 ) -> Page:
     """One page of the company's identities, each with its roles on the project and on `environments`."""
     page = _identity_page(
-        project.company,
-        kind=kind,
-        search=search,
+        identity_querysets(project.company, kind=kind, search=search),
         sort=sort,
         sorts=PROJECT_SORTS,
         after=after,
