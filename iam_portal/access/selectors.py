@@ -249,9 +249,11 @@ def identity_counts(company: Company, *, kind: str | None = None, search: str = 
         .filter(search_q(SERVICE_ACCOUNT, search))
         .count(),
     }
-    by_kind = {USER: "users", GROUP: "groups", SERVICE_ACCOUNT: "service_accounts"}
-    counts["total"] = counts[by_kind[kind]] if kind in by_kind else sum(counts.values())
+    counts["total"] = counts[_COUNT_NAMES[kind]] if kind in _COUNT_NAMES else sum(counts.values())
     return counts
+
+
+_COUNT_NAMES = {USER: "users", GROUP: "groups", SERVICE_ACCOUNT: "service_accounts"}
 
 
 # -- the project IAM table ------------------------------------------------------------------------
@@ -330,6 +332,7 @@ def project_identity_page(
     project: Project,
     environments: list[Environment],
     *,
+    members_only: bool = False,
     kind: str | None = None,
     search: str = "",
     sort: str = "name",
@@ -337,9 +340,14 @@ def project_identity_page(
     before: str | None = None,
     size: int = 50,
 ) -> Page:
-    """One page of the company's identities, each with its roles on the project and on `environments`."""
+    """One page of the company's identities, each with its roles on the project and on `environments`.
+
+    With members_only (for viewers who may not manage the project's identities), only the identities that
+    have access to the project, found by the names shown (see `project_identity_querysets`)."""
     page = _identity_page(
-        identity_querysets(project.company, kind=kind, search=search),
+        project_identity_querysets(
+            project, environments, members_only=members_only, kind=kind, search=search
+        ),
         sort=sort,
         sorts=PROJECT_SORTS,
         after=after,
@@ -350,6 +358,52 @@ def project_identity_page(
     _attach_project_roles(project, environments, rows)
     page.rows = rows
     return page
+
+
+def project_identity_querysets(
+    project: Project,
+    environments: list[Environment],
+    *,
+    members_only: bool,
+    kind: str | None = None,
+    search: str = "",
+) -> dict[str, QuerySet]:
+    """The Project IAM table's querysets: the whole company directory, or with members_only the identities
+    that reach the project (a company role that shows every project, or a role of their own or of one of
+    their groups on the project or on one of `environments`, the environments the viewer sees: the same test
+    as `ProjectIdentityRow.has_access`), searched by the name the table shows, never by email or client id."""
+    if not members_only:
+        return identity_querysets(project.company, kind=kind, search=search)
+    reach = (
+        Q(company_id=project.company_id, role__in=_PROJECT_VIEW_ROLES)
+        | Q(project_id=project.pk)
+        | Q(environment_id__in=[environment.pk for environment in environments])
+    )
+    querysets = identity_querysets(project.company, kind=kind)
+    for kind_id, queryset in querysets.items():
+        access = Exists(RoleBinding.objects.filter(reach, **{f"{KINDS[kind_id].field}_id": OuterRef("pk")}))
+        if kind_id == USER:
+            access |= Exists(RoleBinding.objects.filter(reach, group__memberships__user_id=OuterRef("pk")))
+        queryset = queryset.filter(access)
+        if search.strip():
+            queryset = queryset.filter(display__icontains=search.strip())
+        querysets[kind_id] = queryset
+    return querysets
+
+
+def project_identity_counts(
+    project: Project, environments: list[Environment], *, members_only: bool, kind=None, search: str = ""
+) -> dict[str, int]:
+    """The counts of the Project IAM table: those of the company directory (`identity_counts`), or with
+    members_only those of the identities that reach the project."""
+    if not members_only:
+        return identity_counts(project.company, kind=kind, search=search)
+    querysets = project_identity_querysets(project, environments, members_only=True, kind=kind, search=search)
+    counts = dict.fromkeys(_COUNT_NAMES.values(), 0)
+    for kind_id, queryset in querysets.items():
+        counts[_COUNT_NAMES[kind_id]] = queryset.count()
+    counts["total"] = sum(counts.values())
+    return counts
 
 
 def _attach_project_roles(

@@ -124,20 +124,30 @@ def company_identity_remove(request, company, kind, pk):
 @login_required
 @vary_on_headers("HX-Request")
 def project_iam(request, company, project):
+    """The whole company directory for those who may manage the project's identities; anyone else who may
+    view the project sees only who has access to it, by name (no emails, no client ids: contact details and
+    credentials' ids are the company directory's, which is the managers')."""
     project = project_for(request, company, project)
     access = request.access
     params = table_state(request, selectors.PROJECT_SORTS, KIND_LABELS)
     environments = list(access.visible_environments(project).order_by("position", "env_id"))
-    page = selectors.project_identity_page(project, environments, size=settings.PAGE_SIZE, **params)
+    can_edit = access.can("project.identities.manage", project)
+    members_only = not can_edit
+    page = selectors.project_identity_page(
+        project, environments, members_only=members_only, size=settings.PAGE_SIZE, **params
+    )
+    counts = selectors.project_identity_counts(
+        project, environments, members_only=members_only, kind=params["kind"], search=params["search"]
+    )
     context = {
         "company": project.company,
         "project": project,
         "environments": environments,
         "page": page,
-        "counts": selectors.identity_counts(project.company, kind=params["kind"], search=params["search"]),
+        "counts": counts,
         "params": params,
         "kinds": KIND_LABELS,
-        "can_edit": access.can("project.identities.manage", project),
+        "can_edit": can_edit,
         "can_add": access.can("company.identities.manage", project.company),
     }
     return render(request, partial(request, "access/project_iam.html", "table"), context)
