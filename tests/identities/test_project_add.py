@@ -2,6 +2,7 @@
 and environment roles in one step, all or nothing."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -278,3 +279,26 @@ def test_service_rolls_back_the_company_role_when_a_project_step_fails(demo, new
             environment_roles={payments_production: MAINTAINER},
         )
     assert not RoleBinding.objects.filter(user=newcomer).exists()
+
+
+# -- the same fields in the same order as on the company's page -------------------------------------------
+
+
+def field_labels(html: str) -> list[str]:
+    """The dialog's field labels (and radio-group legends) in page order."""
+    return [
+        re.sub(r"<[^>]+>", "", label).strip()
+        for label in re.findall(r"<(?:legend|label for=\"id_[a-z_]+\")>(.*?)</", html)
+    ]
+
+
+def test_both_add_service_account_dialogs_order_their_fields_the_same_way(demo, login):
+    client = login("owner")
+    company = client.get(reverse("company_service_account_add", args=["acme"]), headers=HX).content.decode()
+    project = client.get(ADD_SA, headers=HX).content.decode()
+    identity = ["Name", "Company role", "Authentication method", "Public key"]
+    assert field_labels(company) == identity
+    assert field_labels(project)[:4] == identity
+    assert field_labels(project)[4] == "Project role"
+    help_text = "Client Secret Basic: the Console generates a secret for the machine."
+    assert help_text in company and help_text in project
