@@ -74,9 +74,17 @@ class Grant:
     def resource(self) -> Company | Project | Environment:
         return self.target.ancestor(self.level)
 
-    def describe(self) -> str:
+    def describe(self, *, by_name: bool = False) -> str:
+        """'Developer on company acme (via group "Acme Developers")': the resource's path, the id the CLI and
+        the API use; by_name gives its name instead, for the sentences of the portal ("on company Acme")."""
         source = f'via group "{self.group_name}"' if self.group_name is not None else "direct"
-        return f"{catalogue.role_label(self.role)} on {self.level} {self.resource.path} ({source})"
+        resource = self.resource.name if by_name else self.resource.path
+        return f"{catalogue.role_label(self.role)} on {self.level} {resource} ({source})"
+
+    @property
+    def sentence(self) -> str:
+        """`describe(by_name=True)`, for templates."""
+        return self.describe(by_name=True)
 
 
 Identity = User | Group | ServiceAccount

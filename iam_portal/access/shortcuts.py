@@ -22,13 +22,16 @@ def company_for(request, slug: str, *, manage: bool = False, section: str = "ove
     return company
 
 
-def project_for(request, company_slug: str, project_slug: str, *, manage: bool = False) -> Project:
+def project_for(
+    request, company_slug: str, project_slug: str, *, manage: bool = False, section: str = "project_iam"
+) -> Project:
+    """The project of the URL; `section` is the sidebar entry it highlights ("project" for its overview)."""
     project = get_object_or_404(
         Project.objects.select_related("company"), company__slug=company_slug, slug=project_slug
     )
     if not request.access.can("project.view", project):
         raise Http404("No such project.")
-    request.nav_company, request.nav_section = project.company, "overview"
+    request.nav_company, request.nav_project, request.nav_section = project.company, project, section
     if manage and not request.access.can("project.identities.manage", project):
         raise PermissionDenied(
             "Only Project Administrators and Company Owners may change this project's roles."

@@ -350,8 +350,10 @@ def service_account_add(request, company):
 @require_http_methods(["GET", "POST"])
 @login_required
 def service_account_delete(request, company, pk, *, back: str = "company_service_accounts"):
-    """Delete a service account for good. `back` is the page a no-JavaScript form returns to."""
-    company = company_for(request, company, manage=True, section="service_accounts")
+    """Delete a service account for good. `back` is the page a no-JavaScript form returns to (and the
+    sidebar entry it highlights)."""
+    section = "iam" if back == "company_iam" else "service_accounts"
+    company = company_for(request, company, manage=True, section=section)
     account = company_subject(company, SERVICE_ACCOUNT, pk)
     error = None
     if request.method == "POST":

@@ -1,4 +1,5 @@
-"""The two page pieces every list page and every dialog share: {% table %} and {% dialog %}.
+"""The two page pieces every list page and every dialog share, {% table %} and {% dialog %}, and the one
+way dates are shown, {{ value|when }}.
 
 Each is a block tag: the page writes only its own part (columns and one row; the dialog's body) and the tag
 wraps it in the one markup kept in templates/_table.html and templates/_dialog.html. The page still defines
@@ -6,8 +7,13 @@ its htmx partial around the tag ({% partialdef table inline %}, {% partialdef di
 keep rendering "page.html#table" and "page.html#dialog". They live in orgs, the app every other app builds on.
 """
 
+import datetime
+
 from django import template
 from django.template.base import token_kwargs
+from django.utils import dateformat
+from django.utils.html import format_html
+from django.utils.timezone import template_localtime
 
 register = template.Library()
 
@@ -108,3 +114,23 @@ def _render(context, partial: str, **values) -> str:
     """Render a shared partial with the page's own context (request, csrf token, page…) plus `values`."""
     with context.push(**values):
         return context.template.engine.get_template(partial).render(context)
+
+
+DATETIME_FORMAT = "j M Y, H:i"  # 4 Mar 2026, 09:05: the one date format of the portal's pages
+DATE_FORMAT = "j M Y"
+
+
+@register.filter
+def when(value, empty: str = "Never"):
+    """{{ row.last_login|when }} → <time datetime="2026-03-04T09:05:00+00:00">4 Mar 2026, 09:05</time>, in the
+    site's time zone; `empty` (muted) when there is no date."""
+    if not value:
+        return format_html('<span class="muted">{}</span>', empty)
+    if isinstance(value, datetime.datetime):
+        local = template_localtime(value)
+        return format_html(
+            '<time datetime="{}">{}</time>', local.isoformat(), dateformat.format(local, DATETIME_FORMAT)
+        )
+    return format_html(
+        '<time datetime="{}">{}</time>', value.isoformat(), dateformat.format(value, DATE_FORMAT)
+    )
