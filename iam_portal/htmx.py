@@ -2,7 +2,8 @@
 
 Event names live here once. A successful form answers htmx with 204 and `HX-Trigger` (the tables reload
 on `identitiesChanged`, the dialog closes on `closeDialog`, `showMessage` shows the message); without
-JavaScript it answers with a message and a redirect (POST → redirect → GET).
+JavaScript it answers with a message and a redirect (POST → redirect → GET). A success after which the
+page shown is gone or closed to the person `leave`s for another page.
 """
 
 import json
@@ -10,6 +11,7 @@ import json
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django_htmx.http import HttpResponseClientRedirect
 
 IDENTITIES_CHANGED = "identitiesChanged"
 CLOSE_DIALOG = "closeDialog"
@@ -31,6 +33,13 @@ def done(request, message: str, *, redirect_to: str, level: str = "success") -> 
         return response
     getattr(messages, level)(request, message)
     return redirect(redirect_to)
+
+
+def leave(request, message: str, *, to: str, level: str = "success") -> HttpResponse:
+    """Success that ends on another page (the one shown is gone, or closed to the person now): the message
+    waits in the session and the whole page loads, through `HX-Redirect` for htmx or a plain redirect."""
+    getattr(messages, level)(request, message)
+    return HttpResponseClientRedirect(to) if request.htmx else redirect(to)
 
 
 def announce(request, response: HttpResponse, message: str) -> HttpResponse:

@@ -166,6 +166,11 @@ class AccessResolver:
         return frozenset()
 
     @cached_property
+    def sees_everything(self) -> bool:
+        """Super users and holders of console.root.view see every company, project and environment."""
+        return self.is_superuser or "console.root.view" in self.root_keys
+
+    @cached_property
     def _is_active(self) -> bool:
         identity = self.identity
         if identity is None:
@@ -232,9 +237,18 @@ class AccessResolver:
         return key in self.keys(obj)
 
     def can(self, capability: str, obj) -> bool:
-        cap = catalogue.CAPABILITIES[capability]
-        keys = self.keys(obj)
-        return any(key in keys for key in catalogue.capability_keys(cap))
+        return self.is_superuser or self.can_with(capability, self.grants(obj))
+
+    def can_with(self, capability: str, grants) -> bool:
+        """Whether the identity could do `capability` if `grants` were its grants on the target (its root
+        keys and super user status as they are): `can`, and the dialogs' "what would this change do"
+        (a role replaced, a group left) asked before the change."""
+        if self.is_superuser:
+            return True
+        keys = set(self.root_keys)
+        for grant in grants:
+            keys |= catalogue.keys_for(grant.role, grant.level)
+        return not keys.isdisjoint(catalogue.capability_keys(catalogue.CAPABILITIES[capability]))
 
     def role_on(self, obj) -> str | None:
         """The highest role reaching the target (through any level or group); super users rank above all."""
@@ -250,7 +264,7 @@ class AccessResolver:
 
     def has_company_access(self, company: Company) -> bool:
         """Direct company binding, or membership of one of its groups (or root visibility)."""
-        if self.is_superuser or "console.root.view" in self.root_keys:
+        if self.sees_everything:
             return True
         if company.pk not in self._company_access:
             access = any(g.level == Level.COMPANY for g in self.grants(company))
@@ -263,7 +277,7 @@ class AccessResolver:
 
     def companies(self) -> QuerySet[Company]:
         companies = Company.objects.all()
-        if self.is_superuser or "console.root.view" in self.root_keys:
+        if self.sees_everything:
             return companies
         if not self._is_active:
             return companies.none()
@@ -281,7 +295,7 @@ class AccessResolver:
     def visible_projects(self, company: Company) -> QuerySet[Project]:
         """The company's projects the identity may view: one query."""
         projects = Project.objects.filter(company=company)
-        if self.is_superuser or "console.root.view" in self.root_keys:
+        if self.sees_everything:
             return projects
         if not self._is_active:
             return projects.none()
@@ -296,7 +310,7 @@ class AccessResolver:
     def visible_environments(self, project: Project) -> QuerySet[Environment]:
         """The project's environments the identity may view: one query."""
         environments = Environment.objects.filter(project=project).select_related("project__company")
-        if self.is_superuser or "console.root.view" in self.root_keys:
+        if self.sees_everything:
             return environments
         if not self._is_active:
             return environments.none()

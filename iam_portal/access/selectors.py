@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce, Greatest, Lower, NullIf
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import COMPANY_OWNER, Level
 from iam_portal.access.models import RoleBinding
-from iam_portal.access.resolver import Grant, subject_q
+from iam_portal.access.resolver import AccessResolver, Grant, subject_q
 from iam_portal.access.subjects import (
     GROUP,
     KIND_BY_ORDER,
@@ -92,14 +92,31 @@ def company_bindings_listed(subject: Subject, company: Company) -> list[RoleBind
     )
 
 
-def company_owners(company: Company) -> QuerySet[User]:
-    """Active users who are effectively Company Owner: directly, or through one of the company's groups."""
+def company_owners(
+    company: Company,
+    *,
+    without_direct_role_of: User | None = None,
+    without_group: Group | None = None,
+    without_membership: tuple[Group, User] | None = None,
+) -> QuerySet[User]:
+    """Active users who are effectively Company Owner: directly, or through one of the company's groups.
+
+    To ask what a change would do, it can leave out one user's own company role, one group's company role
+    or one membership (group, user)."""
+    direct = RoleBinding.objects.filter(company=company, role=COMPANY_OWNER, user_id=OuterRef("pk"))
     owner_groups = RoleBinding.objects.filter(
         company=company, role=COMPANY_OWNER, group_id=OuterRef("group_id")
     )
+    memberships = GroupMembership.objects.filter(user_id=OuterRef("pk"))
+    if without_direct_role_of is not None:
+        direct = direct.exclude(user_id=without_direct_role_of.pk)
+    if without_group is not None:
+        owner_groups = owner_groups.exclude(group_id=without_group.pk)
+    if without_membership is not None:
+        group, user = without_membership
+        memberships = memberships.exclude(group_id=group.pk, user_id=user.pk)
     return User.objects.filter(is_active=True).filter(
-        Exists(RoleBinding.objects.filter(company=company, role=COMPANY_OWNER, user_id=OuterRef("pk")))
-        | Exists(GroupMembership.objects.filter(user_id=OuterRef("pk")).filter(Exists(owner_groups)))
+        Exists(direct) | Exists(memberships.filter(Exists(owner_groups)))
     )
 
 
@@ -109,6 +126,78 @@ def user_groups_in(company: Company, user: User) -> list[Group]:
 
 def user_in_company_groups(company: Company, user: User) -> bool:
     return GroupMembership.objects.filter(user=user, group__company=company).exists()
+
+
+# -- what a change would do: asked by the dialogs before it (the services still decide) -----------------
+
+
+def company_keeps_an_owner(company: Company, *, without_user: User | None = None, **without) -> bool:
+    """Whether the company would still have an effective Company Owner without `without_user` altogether,
+    or without what `company_owners` can leave out; true too when it has no owner to lose, as the services'
+    OwnerGuard refuses only a change that takes away the last one."""
+    if not company_owners(company).exists():
+        return True
+    left = company_owners(company, **without)
+    if without_user is not None:
+        left = left.exclude(pk=without_user.pk)
+    return left.exists()
+
+
+def company_roles_leaving_no_owner(company: Company, subject: Subject) -> list[str]:
+    """The company roles that, given to `subject`, would leave the company without a Company Owner: all but
+    Company Owner when the subject's role there is what makes its last owner; none otherwise."""
+    if isinstance(subject, ServiceAccount):
+        return []
+    without = (
+        {"without_group": subject} if isinstance(subject, Group) else {"without_direct_role_of": subject}
+    )
+    if company_keeps_an_owner(company, **without):
+        return []
+    return [role for role in catalogue.ROLES_BY_LEVEL[Level.COMPANY] if role != COMPANY_OWNER]
+
+
+def _source_of_mine(access: AccessResolver, subject: Subject):
+    """A test telling which of the signed-in person's grants come from `subject`, when the subject is that
+    person (their own roles) or a group of theirs; None when a change to the subject does not touch them."""
+    if isinstance(subject, Group):
+        return lambda grant: grant.group_name == subject.name
+    if isinstance(subject, User) and getattr(access.identity, "pk", None) == subject.pk:
+        return lambda grant: grant.group_name is None
+    return None
+
+
+def roles_taking_away(
+    access: AccessResolver, capability: str, subject: Subject, obj: Resource, roles
+) -> list[str | None]:
+    """Those of `roles` (None: no role) that, as the role of `subject` on `obj` itself, would take
+    `capability` there from the signed-in person (`access`): they are the subject, or in the subject
+    group. Empty when the change cannot touch them."""
+    from_subject = _source_of_mine(access, subject)
+    if from_subject is None:
+        return []
+    grants = access.grants(obj)
+    if not access.can_with(capability, grants):
+        return []
+    if isinstance(subject, Group) and not any(from_subject(grant) for grant in grants):
+        return []  # not a member, or the group gives nothing here yet: a role for it only adds
+    kept = [grant for grant in grants if not (from_subject(grant) and grant.level == obj.level)]
+    group_name = subject.name if isinstance(subject, Group) else None
+    return [
+        role
+        for role in roles
+        if not access.can_with(capability, kept + ([Grant(role, obj.level, group_name, obj)] if role else []))
+    ]
+
+
+def takes_away(access: AccessResolver, capability: str, subject: Subject, obj: Resource) -> bool:
+    """Whether losing every role `subject` gives the signed-in person on `obj` and above would take
+    `capability` there from them: their own roles removed, or the subject group left or deleted."""
+    from_subject = _source_of_mine(access, subject)
+    if from_subject is None:
+        return False
+    grants = access.grants(obj)
+    kept = [grant for grant in grants if not from_subject(grant)]
+    return access.can_with(capability, grants) and not access.can_with(capability, kept)
 
 
 # -- the identity tables --------------------------------------------------------------------------
@@ -472,6 +561,19 @@ def project_own_roles(subject: Subject, project: Project) -> dict:
     ):
         roles["project" if project_id else environment_id] = role
     return roles
+
+
+def roles_adding_nothing(access: AccessResolver, inherited: list[Grant], level: Level) -> list[str]:
+    """The roles that, bound at `level`, would give the identity (`access`) no capability its `inherited`
+    grants do not already give: choosing them changes nothing, as the dialog says before saving."""
+    return [
+        role
+        for role in catalogue.ROLES_BY_LEVEL[level]
+        if all(
+            access.can_with(capability.name, inherited)
+            for capability in catalogue.capabilities_of(role, level)
+        )
+    ]
 
 
 def inherited_capabilities(grants: tuple[Grant, ...]) -> list[str]:

@@ -82,7 +82,8 @@ def dialog(parser, token):
     """{% dialog "Title" submit="Save" cancel=url %} body {% enddialog %}
 
     A form posted back to the URL the dialog came from, with a Cancel link and a submit button
-    (danger=True for a destructive one), or, with done=url instead, a result and a "Done" button."""
+    (danger=True for a destructive one, disabled=… to offer none, the body saying why), or, with done=url
+    instead, a result and a "Done" button."""
     bits = token.split_contents()
     if len(bits) < 2:
         raise template.TemplateSyntaxError("{% dialog %} needs its title first.")
