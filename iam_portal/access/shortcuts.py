@@ -86,12 +86,12 @@ _LOSSES = {
 
 
 def you_would_lose(loss: str, *, company: Company, project: Project | None = None, roles=()) -> str:
-    """ "You will lose access to Webshop." — or, for the `roles` of a choice that would do it, "With No project
-    role or Guest, you will …" (None stands for no role)."""
+    """The sentence "You will lose access to Webshop." or, for the `roles` of a choice that would do it, "With
+    no project role or Guest, you will …" (None in `roles`: no role)."""
     words = _LOSSES[loss].format(company=company, project=project)
     if not roles:
         return f"You will {words}."
-    labels = [catalogue.role_label(role) or "no role" for role in roles]
+    labels = [catalogue.role_label(role) or ("no project role" if project else "no role") for role in roles]
     choice = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
     return f"With {choice}, you will {words}."
 

@@ -170,7 +170,7 @@ def test_a_project_administrator_lowering_their_own_project_role(demo, login):
     client = login("pm")
     html = client.get(project_role_url("user", pm.pk), headers=HX).content.decode()
     assert this_is_you(html) == (
-        "This is you. With no role, you will lose access to Webshop. With Guest, Reporter, Developer or "
+        "This is you. With no project role, you will lose access to Webshop. With Guest, Reporter, Developer or "
         "Maintainer, you will no longer change the roles on Webshop."
     )
     # Still a viewer: back to the project's IAM, read-only.
@@ -196,7 +196,7 @@ def test_a_member_of_a_group_editing_its_project_role_is_warned(demo, login, per
     lead = persona("project", PROJECT_ADMIN, via_group=True)
     group = lead.memberships.get().group
     html = login(lead).get(project_role_url("group", group.pk)).content.decode()
-    assert this_is_you(html).startswith("This is you. With no role, you will lose access to Webshop.")
+    assert this_is_you(html).startswith("This is you. With no project role, you will lose access to Webshop.")
 
 
 def test_an_owner_editing_their_own_project_role_keeps_everything(demo, login):

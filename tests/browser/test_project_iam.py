@@ -124,7 +124,7 @@ def test_a_project_administrator_removing_their_own_role_is_warned_and_lands_on_
     )
     warning = dialog(page).locator(".this-is-you")
     expect(warning).to_contain_text("This is you.")
-    expect(warning).to_contain_text("With no role, you will lose access to Webshop.")
+    expect(warning).to_contain_text("With no project role, you will lose access to Webshop.")
     dialog(page).get_by_label("Project role").select_option(label="No project role")
     dialog(page).get_by_role("button", name="Save").click()
 
