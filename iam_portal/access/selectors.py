@@ -38,6 +38,7 @@ from iam_portal.access.subjects import (
     Subject,
     binding_lookup,
     company_user_count,
+    company_user_q,
     company_users,
     kind_of,
     role_rank_expression,
@@ -203,12 +204,14 @@ def takes_away(access: AccessResolver, capability: str, subject: Subject, obj: R
 # -- the identity tables --------------------------------------------------------------------------
 
 
+_USER_DISPLAY = Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())  # as shown
+
+
 def identity_querysets(company: Company, *, kind: str | None = None, search: str = "") -> dict[str, QuerySet]:
     """One queryset per identity kind shown, annotated for the merged keyset sort (`sort_name`, `kind_order`),
     with the direct company role (`company_role`, `role_rank`) and a `display` name."""
-    user_display = Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())
     querysets = {
-        USER: (company_users(company).annotate(display=user_display), "display"),
+        USER: (company_users(company).annotate(display=_USER_DISPLAY), "display"),
         GROUP: (with_company_role(Group.objects.filter(company=company), company), "name"),
         SERVICE_ACCOUNT: (with_company_role(ServiceAccount.objects.filter(company=company), company), "name"),
     }
@@ -294,9 +297,12 @@ def company_identity_page(
     querysets = identity_querysets(company, kind=kind, search=search)
     for kind_id, queryset in querysets.items():
         if kind_id == USER:
-            groups_rank = RoleBinding.objects.filter(
-                company=company, group__memberships__user=OuterRef("pk")
-            ).annotate(rank=role_rank_expression("role"))
+            # From the user's memberships to their groups' bindings, probing indexes per row: a join through
+            # the group table lets PostgreSQL scan every group binding of the company for each user.
+            their_groups = GroupMembership.objects.filter(user_id=OuterRef(OuterRef("pk"))).values("group_id")
+            groups_rank = RoleBinding.objects.filter(company=company, group_id__in=their_groups).annotate(
+                rank=role_rank_expression("role")
+            )
             best = Coalesce(Subquery(groups_rank.order_by("-rank").values("rank")[:1]), 0)
             querysets[kind_id] = queryset.annotate(effective_rank=Greatest("role_rank", best))
         else:
@@ -458,39 +464,55 @@ def project_identity_querysets(
     search: str = "",
 ) -> dict[str, QuerySet]:
     """The Project IAM table's querysets: the whole company directory, or with members_only the identities
-    that reach the project (a company role that shows every project, or a role of their own or of one of
-    their groups on the project or on one of `environments`, the environments the viewer sees: the same test
-    as `ProjectIdentityRow.has_access`), searched by the name the table shows, never by email or client id."""
+    that reach the project (`_reaching`), searched by the name the table shows, never by email or client id."""
     if not members_only:
         return identity_querysets(project.company, kind=kind, search=search)
-    reach = (
-        Q(company_id=project.company_id, role__in=_PROJECT_VIEW_ROLES)
-        | Q(project_id=project.pk)
-        | Q(environment_id__in=[environment.pk for environment in environments])
-    )
     querysets = identity_querysets(project.company, kind=kind)
     for kind_id, queryset in querysets.items():
-        access = Exists(RoleBinding.objects.filter(reach, **{f"{KINDS[kind_id].field}_id": OuterRef("pk")}))
-        if kind_id == USER:
-            access |= Exists(RoleBinding.objects.filter(reach, group__memberships__user_id=OuterRef("pk")))
-        queryset = queryset.filter(access)
+        queryset = queryset.filter(_reaching(project, environments, kind_id))
         if search.strip():
             queryset = queryset.filter(display__icontains=search.strip())
         querysets[kind_id] = queryset
     return querysets
 
 
+def _reaching(project: Project, environments: list[Environment], kind: str) -> Q:
+    """The identities of `kind` that reach the project: through a company role that shows every project, or
+    a role of their own or of one of their groups on the project or on one of `environments` (those the
+    viewer sees) — the test of `ProjectIdentityRow.has_access`. Found from the project's side (its bindings,
+    their groups' members), so that it costs what the project's bindings cost, not the company's size."""
+    bindings = RoleBinding.objects.filter(
+        Q(company_id=project.company_id, role__in=_PROJECT_VIEW_ROLES)
+        | Q(project_id=project.pk)
+        | Q(environment_id__in=[environment.pk for environment in environments])
+    )
+    field = f"{KINDS[kind].field}_id"
+    reached = Q(pk__in=bindings.filter(**{f"{field}__isnull": False}).values(field))
+    if kind == USER:
+        groups = bindings.filter(group_id__isnull=False).values("group_id")
+        reached |= Q(pk__in=GroupMembership.objects.filter(group_id__in=groups).values("user_id"))
+    return reached
+
+
 def project_identity_counts(
     project: Project, environments: list[Environment], *, members_only: bool, kind=None, search: str = ""
 ) -> dict[str, int]:
     """The counts of the Project IAM table: those of the company directory (`identity_counts`), or with
-    members_only those of the identities that reach the project."""
+    members_only those of the identities that reach the project (users counted from the company's side, as
+    `company_user_count` does)."""
     if not members_only:
         return identity_counts(project.company, kind=kind, search=search)
-    querysets = project_identity_querysets(project, environments, members_only=True, kind=kind, search=search)
     counts = dict.fromkeys(_COUNT_NAMES.values(), 0)
-    for kind_id, queryset in querysets.items():
-        counts[_COUNT_NAMES[kind_id]] = queryset.count()
+    for kind_id in KINDS if kind is None else [kind]:
+        if kind_id == USER:
+            members = User.objects.filter(company_user_q(project.company))
+            members = members.annotate(display=_USER_DISPLAY)
+        else:
+            members = KINDS[kind_id].model.objects.filter(company=project.company).annotate(display=F("name"))
+        members = members.filter(_reaching(project, environments, kind_id))
+        if search.strip():
+            members = members.filter(display__icontains=search.strip())
+        counts[_COUNT_NAMES[kind_id]] = members.count()
     counts["total"] = sum(counts.values())
     return counts
 
