@@ -5,7 +5,8 @@
 
 Both need only Python 3.11+ and pip: they install `uv` when it is missing and let it create `.venv`
 from `uv.lock`. `run` uses DEBUG=true and the SQLite database `db.sqlite3`; `test` uses SQLite too,
-or PostgreSQL when DATABASE_URL is set. Standard library only, on purpose.
+or PostgreSQL when DATABASE_URL is set; the browser tests also need Debian's Chromium and npm (for axe-core,
+which `test` installs with `npm ci`). Standard library only, on purpose.
 """
 
 import argparse
@@ -18,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
+NODE_TOOLS = ROOT / "tests" / "oidc"
 DEMO_BOX = [
     "Open http://127.0.0.1:{port}/",
     "Sign in as owner@acme.test / {password} (Company Owner of Acme).",
@@ -83,8 +85,23 @@ def manage(uv: list[str], *args: str) -> None:
         sys.exit(f"dev.py: `manage.py {' '.join(args)}` failed.")
 
 
+ENV_FILE = ROOT / ".env"
+LOCAL_ENV = """# Written by `python3 dev.py run` for this checkout: manage.py commands read it (see the README).
+# A local demo only: never use DEBUG=true in production.
+DEBUG=true
+"""
+
+
+def ensure_local_env() -> None:
+    """Local commands (`.venv/bin/python manage.py …`) read .env; start one for a demo checkout."""
+    if not ENV_FILE.exists():
+        ENV_FILE.write_text(LOCAL_ENV)
+        say("wrote .env (DEBUG=true) so that `.venv/bin/python manage.py …` works in this checkout")
+
+
 def command_run(port: int) -> None:
     os.environ.setdefault("DEBUG", "true")
+    ensure_local_env()
     uv = bootstrap()
     say("database: " + ("DATABASE_URL" if os.environ.get("DATABASE_URL") else "SQLite, db.sqlite3"))
     manage(uv, "migrate", "--no-input")
@@ -118,9 +135,25 @@ def ensure_chromium() -> None:
         )
 
 
+def ensure_node_tools() -> None:
+    """The sign-in tests run a real OpenID provider (npm `oidc-provider`, pinned in tests/oidc)."""
+    if (NODE_TOOLS / "node_modules" / "oidc-provider").is_dir():
+        return
+    if shutil.which("npm"):
+        say("npm ci --prefix tests/oidc (the test OpenID provider and axe-core)")
+        if run(["npm", "ci", "--prefix", str(NODE_TOOLS), "--no-audit", "--no-fund"]).returncode == 0:
+            return
+    print(
+        "\n!! WARNING: Node.js/npm or tests/oidc/node_modules is missing, so the OpenID Connect sign-in tests\n"
+        "!! will be SKIPPED. Install Node.js 20+ with npm, then run `npm ci --prefix tests/oidc`.\n",
+        flush=True,
+    )
+
+
 def command_test(pytest_args: list[str]) -> int:
     uv = bootstrap()
     ensure_chromium()
+    ensure_node_tools()
     database = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "SQLite"
     say(f"pytest on {database}")
     return run([*uv, "run", "--frozen", "pytest", *pytest_args]).returncode

@@ -5,20 +5,28 @@
 - the database: bind, snapshot ("nothing changed"), changes_nothing, company_roles
 - personas and authorization matrices: Persona and the persona sets, assert_access_matrix, and the two
   tables most pages share (may_manage_company / assert_company_matrix, project_matrix)
-- keys: rsa_private_key, public_pem
+- keys: rsa_private_key, public_pem, private_pem, public_jwk
+- the machine API: TOKEN_URL, Credentials, basic_header, assertion, assertion_form, Api, error
 - the admin: admin_url, form_data, add_inline_row, no_inline_rows, MODELS, an_object
+- sign-in: PORTAL, provider_settings, sso_sign_in (with the test OpenID provider of tests/oidc)
+- every page and dialog of the portal: PORTAL_PAGES, TABLE_PAGES, PORTAL_DIALOGS, portal_url; parse_html
 - the browser: dialog, open_dialog, submit_company_role, expect_dialog_closed
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import time
+import uuid
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from urllib.parse import quote
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import quote, quote_plus
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -27,12 +35,16 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from jwt.algorithms import RSAAlgorithm
 from playwright.sync_api import Locator, Page, expect
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
+from iam_portal.orgs.demo import DEMO_PASSWORD
 from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
+from iam_portal.signin.config import oidc_providers_from_env
+from tests.oidc import server as oidc
 
 HX = {"HX-Request": "true"}
 
@@ -408,6 +420,158 @@ def public_pem(key) -> str:
     )
 
 
+# -- the machine API ------------------------------------------------------------------------------
+
+TOKEN_URL = "/api/m2m/oauth/token"
+FORM = "application/x-www-form-urlencoded"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def private_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def public_jwk(key: rsa.RSAPrivateKey, kid: str = "miactl") -> dict:
+    """The JWK miactl uploads (note its `alg`, spelled RSA256)."""
+    jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    return {"kty": "RSA", "use": "sig", "alg": "RSA256", "kid": kid, "n": jwk["n"], "e": jwk["e"]}
+
+
+@dataclass
+class Credentials:
+    account: ServiceAccount
+    secret: str = ""
+    key: rsa.RSAPrivateKey | None = None
+
+    @property
+    def client_id(self) -> str:
+        return self.account.client_id
+
+
+def basic_header(client_id: str, secret: str) -> str:
+    """What Go's oauth2 sends with AuthStyleInHeader: each part form-urlencoded, then base64."""
+    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}"
+    return "Basic " + base64.b64encode(raw.encode()).decode()
+
+
+def assertion(credentials: Credentials, **overrides) -> str:
+    """A client assertion as miactl signs it (iat 10 s in the past, exp an hour after); overrides change
+    claims (None removes one), and `_kid`, `_key`, `_alg` the header and the signing key."""
+    now = int(time.time()) - 10
+    claims = {
+        "iss": credentials.client_id,
+        "sub": credentials.client_id,
+        "aud": "console-client-credentials",
+        "jti": str(uuid.uuid4()),
+        "iat": now,
+        "exp": now + 3600,
+    }
+    kid = overrides.pop("_kid", credentials.account.key_id)
+    key = overrides.pop("_key", credentials.key)
+    for name, value in overrides.items():
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"})
+
+
+def assertion_form(signed: str, client_id: str | None = None) -> str:
+    fields = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": signed,
+        "token_endpoint_auth_method": "private_key_jwt",
+    }
+    if client_id is not None:
+        fields["client_id"] = client_id
+    return "&".join(f"{k}={quote_plus(v)}" for k, v in fields.items())
+
+
+class Api:
+    """A test client for the API: JSON bodies, Bearer tokens, miactl's headers."""
+
+    def __init__(self):
+        self.client = Client(enforce_csrf_checks=True)
+
+    def token_response(self, credentials: Credentials, **headers):
+        if credentials.account.auth_method == ServiceAccount.AuthMethod.PRIVATE_KEY_JWT:
+            body = assertion_form(assertion(credentials), credentials.client_id)
+            return self.client.post(TOKEN_URL, body, content_type=FORM, **headers)
+        return self.client.post(
+            TOKEN_URL,
+            "grant_type=client_credentials",
+            content_type=FORM,
+            HTTP_AUTHORIZATION=basic_header(credentials.client_id, credentials.secret),
+            **headers,
+        )
+
+    def token(self, credentials: Credentials) -> str:
+        response = self.token_response(credentials)
+        assert response.status_code == 200, response.content
+        return response.json()["access_token"]
+
+    def call(self, method: str, path: str, body=None, *, token: str | None = None, **extra):
+        headers = {"HTTP_CLIENT_KEY": "miactl", "HTTP_ACCEPT": "application/json, */*"}
+        if token is not None:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        headers.update(extra)
+        if method in ("GET", "HEAD"):
+            return getattr(self.client, method.lower())(path, **headers)
+        data = body if isinstance(body, str | bytes) else (json.dumps(body) if body is not None else "")
+        return getattr(self.client, method.lower())(path, data, content_type="application/json", **headers)
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.call("PATCH", path, body, **kw)
+
+    def delete(self, path, body=None, **kw):
+        return self.call("DELETE", path, body, **kw)
+
+
+def error(response) -> dict:
+    """The error body, after checking its shape: {"statusCode": <the status>, "message": "<non-empty>"}."""
+    body = response.json()
+    assert set(body) == {"statusCode", "message"}, body
+    assert body["statusCode"] == response.status_code
+    assert isinstance(body["message"], str) and body["message"].strip()
+    return body
+
+
+# -- sign-in through the test OpenID provider (tests/oidc) ----------------------------------------------
+
+PORTAL = "http://testserver"  # the Django test client's host: the redirect URIs registered at the provider
+
+
+def provider_settings(**overrides) -> list[dict]:
+    """settings.OIDC_PROVIDERS as the environment would give it (through the real parser)."""
+    entry = {
+        "id": "test",
+        "name": "Test IdP",
+        "client_id": oidc.CLIENT_ID,
+        "scopes": ["openid", "email", "profile", "groups"],
+        **overrides,
+    }
+    return oidc_providers_from_env(json.dumps([entry]), lambda name: oidc.CLIENT_SECRET)
+
+
+def sso_sign_in(client, provider, sub: str, *, next_url: str | None = None, provider_id: str = "test"):
+    """The whole redirect flow: the portal's button, the provider's sign-in page as `sub`, and the callback.
+    Returns the portal's answer to the callback."""
+    start = client.post(f"/accounts/oidc/{provider_id}/login/", {"next": next_url} if next_url else {})
+    assert start.status_code == 302, start.content.decode()[:2000]
+    callback = provider.authorize(start["Location"], sub)
+    assert callback.startswith(f"{PORTAL}/accounts/oidc/{provider_id}/login/callback/"), callback
+    return client.get(callback)
+
+
 # -- the admin ------------------------------------------------------------------------------------
 
 MODELS = [
@@ -489,6 +653,130 @@ def no_inline_rows(*prefixes: str) -> dict:
     return data
 
 
+# -- every page and dialog of the portal -----------------------------------------------------------
+# As the demo's Company Owner (owner@acme.test) sees them: the pages the site-wide checks (history restore,
+# help texts, headings, axe-core) walk through. A new page or dialog belongs here. portal_url() fills in
+# the demo's ids: {group} Acme Developers, {junior} junior1@acme.test, {deployer} the ci-deployer account.
+
+TABLE_PAGES = {  # the pages that also serve their table as an htmx partial
+    "IAM": "/companies/acme/iam/",
+    "Users": "/companies/acme/users/",
+    "Groups": "/companies/acme/groups/",
+    "group detail": "/companies/acme/groups/{group}/",
+    "Service accounts": "/companies/acme/service-accounts/",
+    "Project IAM": "/companies/acme/projects/webshop/iam/",
+}
+PORTAL_PAGES = {
+    "company overview": "/companies/acme/",
+    "project overview": "/companies/acme/projects/webshop/",
+    **TABLE_PAGES,
+    "Project IAM, with rows of identities that cannot reach the project": "/companies/acme/projects/payments/iam/",
+}
+PORTAL_DIALOGS = {  # each also opens as a full page
+    "add user": "/companies/acme/users/add/",
+    "remove user": "/companies/acme/users/{junior}/remove/",
+    "edit company role of a user": "/companies/acme/iam/user/{junior}/edit/",
+    "edit company role of a group": "/companies/acme/iam/group/{group}/edit/",
+    "edit company role of a service account": "/companies/acme/iam/service-account/{deployer}/edit/",
+    "remove direct access": "/companies/acme/iam/user/{junior}/remove/",
+    "create group": "/companies/acme/groups/create/",
+    "edit group": "/companies/acme/groups/{group}/edit/",
+    "add members": "/companies/acme/groups/{group}/members/add/",
+    "remove member": "/companies/acme/groups/{group}/members/{junior}/remove/",
+    "delete group": "/companies/acme/groups/{group}/delete/",
+    "add service account": "/companies/acme/service-accounts/add/",
+    "delete service account": "/companies/acme/service-accounts/{deployer}/delete/",
+    "replace the key of a service account": "/companies/acme/service-accounts/{deployer}/credentials/",
+    "rotate the secret of a service account": "/companies/acme/service-accounts/{reader}/credentials/",
+    "add user to a project": "/companies/acme/projects/webshop/iam/users/add/",
+    "add service account to a project": "/companies/acme/projects/webshop/iam/service-accounts/add/",
+    "edit project roles of a user": "/companies/acme/projects/webshop/iam/user/{junior}/edit/",
+    "edit project roles of a group": "/companies/acme/projects/webshop/iam/group/{group}/edit/",
+    "edit project roles of a service account": "/companies/acme/projects/webshop/iam/service-account/{deployer}/edit/",
+    # What a dialog says before saving: the last owner (roles and Remove disabled), an existing member's roles.
+    "edit company role of the last owner": "/companies/acme/iam/user/{owner}/edit/",
+    "remove direct access of the last owner": "/companies/acme/iam/user/{owner}/remove/",
+    "project roles offered to an existing member": (
+        "/companies/acme/projects/webshop/iam/user/{designer}/edit/?offered=1&project_role=maintainer"
+    ),
+}
+
+
+def portal_url(demo, template: str) -> str:
+    """A URL of PORTAL_PAGES / PORTAL_DIALOGS with the demo's ids filled in."""
+    return template.format(
+        group=demo.developers.pk,
+        junior=demo.user("junior1").pk,
+        owner=demo.user("owner").pk,
+        designer=demo.user("designer1").pk,
+        deployer=demo.deployer.pk,
+        reader=demo.reader.pk,
+    )
+
+
+@dataclass(eq=False)
+class Element:
+    """One element of a parsed page: its tag, attributes and the elements it sits in (outermost first)."""
+
+    tag: str
+    attrs: dict
+    parents: tuple = ()
+    text: list = field(default_factory=list)
+
+    def has_class(self, name: str) -> bool:
+        return name in self.attrs.get("class", "").split()
+
+    def inside(self, other: Element) -> bool:
+        return other in self.parents
+
+
+VOID_TAGS = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+
+
+def parse_html(html: str) -> list[Element]:
+    """Every element of `html` in document order (the standard library's parser, no dependency)."""
+
+    class Parser(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.elements: list[Element] = []
+            self.open: list[Element] = []
+
+        def handle_starttag(self, tag, attrs):
+            element = Element(tag, {name: value or "" for name, value in attrs}, tuple(self.open))
+            self.elements.append(element)
+            if tag not in VOID_TAGS:
+                self.open.append(element)
+
+        def handle_endtag(self, tag):
+            for index in range(len(self.open) - 1, -1, -1):
+                if self.open[index].tag == tag:
+                    del self.open[index:]
+                    break
+
+        def handle_data(self, data):
+            for element in self.open:
+                element.text.append(data)
+
+    parser = Parser()
+    parser.feed(html)
+    return parser.elements
+
+
 # -- the browser ----------------------------------------------------------------------------------
 
 
@@ -515,3 +803,14 @@ def expect_dialog_closed(page: Page) -> None:
     """Success closes the dialog, and closing empties it."""
     expect(dialog(page)).not_to_be_visible()
     expect(dialog(page)).to_be_empty()
+
+
+def sign_in(page: Page, live_server, email: str, password: str = DEMO_PASSWORD) -> Page:
+    """Sign in through the real login form and wait until the portal has landed somewhere else."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    return page

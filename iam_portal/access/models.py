@@ -26,6 +26,11 @@ class RoleBinding(models.Model):
     """
 
     role = models.CharField(max_length=32, choices=ROLE_CHOICES)
+    # A time-limited grant: `role` holds until `until`, then `role_after` holds again ("" = no role). The
+    # resolver reads the effective role at request time (`effective_role_sql`), so an ended grant stops
+    # working at once; `manage.py expire_grants` only tidies the row and records "ended" in the audit log.
+    until = models.DateTimeField(null=True, blank=True)
+    role_after = models.CharField(max_length=32, choices=ROLE_CHOICES, blank=True, default="")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -72,6 +77,17 @@ class RoleBinding(models.Model):
                 ),
                 name="binding_role_valid_for_level",
             ),
+            models.CheckConstraint(
+                condition=Q(role_after="")
+                | Q(until__isnull=False, company__isnull=False, role_after__in=ROLES_BY_LEVEL[Level.COMPANY])
+                | Q(until__isnull=False, project__isnull=False, role_after__in=ROLES_BY_LEVEL[Level.PROJECT])
+                | Q(
+                    until__isnull=False,
+                    environment__isnull=False,
+                    role_after__in=ROLES_BY_LEVEL[Level.ENVIRONMENT],
+                ),
+                name="binding_role_after_needs_until_and_fits_level",
+            ),
             # One role per subject per resource. The partial unique indexes double as the lookup
             # indexes of the resolver ("bindings of this subject on these resources").
             *[
@@ -89,10 +105,13 @@ class RoleBinding(models.Model):
             models.Index(fields=["company", "role"], name="binding_company_role_idx"),
             models.Index(fields=["project"], name="binding_project_idx"),
             models.Index(fields=["environment"], name="binding_environment_idx"),
+            # `expire_grants` finds the ended grants.
+            models.Index(fields=["until"], name="binding_until_idx", condition=Q(until__isnull=False)),
         ]
 
     def __str__(self) -> str:
-        return f"{role_label(self.role)}: {self.subject} on {self.level} {self.resource}"
+        # The path names the project of an environment: "Production" alone says nothing in the admin.
+        return f"{role_label(self.role)}: {self.subject} on {self.level} {self.resource.path}"
 
     @property
     def subject(self):
@@ -102,6 +121,12 @@ class RoleBinding(models.Model):
     def resource(self):
         return self.company or self.project or self.environment
 
+    def role_at(self, moment) -> str | None:
+        """The role this binding gives at `moment`: `role` until `until`, then `role_after` (or none)."""
+        if self.until is None or self.until > moment:
+            return self.role
+        return self.role_after or None
+
     @property
     def level(self) -> Level:
         if self.company_id:
@@ -109,6 +134,27 @@ class RoleBinding(models.Model):
         if self.project_id:
             return Level.PROJECT
         return Level.ENVIRONMENT
+
+
+def effective_role_q(roles, moment) -> Q:
+    """Bindings whose role at `moment` is one of `roles` (time-limited grants read at request time)."""
+    roles = list(roles)
+    return Q(role__in=roles) & (Q(until__isnull=True) | Q(until__gt=moment)) | Q(
+        until__lte=moment, role_after__in=roles
+    )
+
+
+def in_effect_q(moment) -> Q:
+    """Bindings that give some role at `moment` (an ended grant with nothing after it gives none)."""
+    return Q(until__isnull=True) | Q(until__gt=moment) | ~Q(role_after="")
+
+
+def effective_role_sql(alias: str = "b", moment: str = "%(now)s") -> str:
+    """The same rule for hand-written SQL: the role a binding row gives at `moment` (NULL for none)."""
+    return (
+        f"CASE WHEN {alias}.until IS NULL OR {alias}.until > {moment} THEN {alias}.role "
+        f"ELSE NULLIF({alias}.role_after, '') END"
+    )
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,20 @@ lives for one request only: a revoked role stops working on the very next reques
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from functools import cached_property
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
-from iam_portal.access.models import RoleBinding
+from iam_portal.access.models import RoleBinding, effective_role_q, in_effect_q
 from iam_portal.access.subjects import kind_of
+from iam_portal.dates import moment
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
 
@@ -69,6 +73,7 @@ class Grant:
     level: Level
     group_name: str | None
     target: Company | Project | Environment  # the resource asked about; the binding sits on it or above
+    until: datetime.datetime | None = None  # a time-limited grant: when it ends
 
     @property
     def resource(self) -> Company | Project | Environment:
@@ -78,6 +83,11 @@ class Grant:
         """'Developer on company acme (via group "Acme Developers")': the resource's path, the id the CLI and
         the API use; by_name gives its name instead, for the sentences of the portal ("on company Acme")."""
         source = f'via group "{self.group_name}"' if self.group_name is not None else "direct"
+        if self.until is not None:
+            until = (
+                moment(self.until) if by_name else f"{self.until.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+            )
+            source += f", until {until}"
         resource = self.resource.name if by_name else self.resource.path
         return f"{catalogue.role_label(self.role)} on {self.level} {resource} ({source})"
 
@@ -140,8 +150,10 @@ def _resource_q(target: Target) -> Q:
 class AccessResolver:
     """Answers access questions for one identity, memoising per target for the life of the object."""
 
-    def __init__(self, identity: Identity | SystemActor | None):
+    def __init__(self, identity: Identity | SystemActor | None, *, now: datetime.datetime | None = None):
         self.identity = identity
+        # One moment per resolver (per request): every answer reads time-limited grants at the same time.
+        self.now = now or timezone.now()
         self._grants: dict[tuple[Level, int], tuple[Grant, ...]] = {}
         self._company_access: dict[int, bool] = {}
 
@@ -196,17 +208,23 @@ class AccessResolver:
             rows = (
                 RoleBinding.objects.filter(subject_q(identity), _resource_q(target))
                 .annotate(group_name=F("group__name"))
-                .values_list("role", "company_id", "project_id", "group_name")
+                .values_list("role", "until", "role_after", "company_id", "project_id", "group_name")
                 .order_by()
             )
         grants = []
         # A group's own bindings are direct for the group itself; "via group" only describes a member.
         own_group = isinstance(self.identity, Group)
-        for role, company_id, project_id, group_name in rows:
+        for role, until, role_after, company_id, project_id, group_name in rows:
+            until = _aware(until)
+            if until is not None and until <= self.now:
+                # A time-limited grant that has ended: the role it was raised from holds again, if any.
+                role, until = role_after or None, None
+                if role is None:
+                    continue
             if own_group:
                 group_name = None
             level = Level.COMPANY if company_id else Level.PROJECT if project_id else Level.ENVIRONMENT
-            grants.append(Grant(role, level, group_name, target.obj))
+            grants.append(Grant(role, level, group_name, target.obj, until))
         return tuple(sorted(grants, key=lambda g: (list(Level).index(g.level), -catalogue.role_rank(g.role))))
 
     # -- keys ------------------------------------------------------------------------------------
@@ -283,13 +301,21 @@ class AccessResolver:
             return companies.none()
         if isinstance(self.identity, User):
             return companies.filter(
-                Exists(RoleBinding.objects.filter(user_id=self.identity.pk, company=OuterRef("pk")))
+                Exists(
+                    RoleBinding.objects.filter(
+                        in_effect_q(self.now), user_id=self.identity.pk, company=OuterRef("pk")
+                    )
+                )
                 | Exists(
                     GroupMembership.objects.filter(user_id=self.identity.pk, group__company=OuterRef("pk"))
                 )
             )
         return companies.filter(
-            Exists(RoleBinding.objects.filter(subject_q(self.identity), company=OuterRef("pk")))
+            Exists(
+                RoleBinding.objects.filter(
+                    subject_q(self.identity), in_effect_q(self.now), company=OuterRef("pk")
+                )
+            )
         )
 
     def visible_projects(self, company: Company) -> QuerySet[Project]:
@@ -303,8 +329,8 @@ class AccessResolver:
         project_roles = catalogue.roles_granting("console.project.view")
         mine = RoleBinding.objects.filter(subject_q(self.identity))
         return projects.filter(
-            Exists(mine.filter(company_id=company.pk, role__in=company_roles))
-            | Exists(mine.filter(project_id=OuterRef("pk"), role__in=project_roles))
+            Exists(mine.filter(effective_role_q(company_roles, self.now), company_id=company.pk))
+            | Exists(mine.filter(effective_role_q(project_roles, self.now), project_id=OuterRef("pk")))
         )
 
     def visible_environments(self, project: Project) -> QuerySet[Environment]:
@@ -318,20 +344,22 @@ class AccessResolver:
         return environments.filter(
             Exists(
                 mine.filter(
+                    effective_role_q(
+                        catalogue.roles_granting("console.company.project.environment.view"), self.now
+                    ),
                     company_id=project.company_id,
-                    role__in=catalogue.roles_granting("console.company.project.environment.view"),
                 )
             )
             | Exists(
                 mine.filter(
+                    effective_role_q(catalogue.roles_granting("console.project.environment.view"), self.now),
                     project_id=project.pk,
-                    role__in=catalogue.roles_granting("console.project.environment.view"),
                 )
             )
             | Exists(
                 mine.filter(
+                    effective_role_q(catalogue.roles_granting("console.environment.view"), self.now),
                     environment_id=OuterRef("pk"),
-                    role__in=catalogue.roles_granting("console.environment.view"),
                 )
             )
         )
@@ -341,18 +369,27 @@ class AccessResolver:
 # user's own bindings and those reached through group memberships. An OR of both would make PostgreSQL
 # hash every membership row; building the statement through the ORM costs more than running it.
 _USER_GRANTS_SQL = """
-    SELECT b.role, b.company_id, b.project_id, NULL
+    SELECT b.role, b.until, b.role_after, b.company_id, b.project_id, NULL
       FROM {binding} b
      WHERE b.user_id = %(user)s
        AND (b.company_id = %(company)s OR b.project_id = %(project)s OR b.environment_id = %(environment)s)
     UNION ALL
-    SELECT b.role, b.company_id, b.project_id, g.name
+    SELECT b.role, b.until, b.role_after, b.company_id, b.project_id, g.name
       FROM {membership} m
       JOIN {binding} b ON b.group_id = m.group_id
       JOIN {group} g ON g.id = m.group_id
      WHERE m.user_id = %(user)s
        AND (b.company_id = %(company)s OR b.project_id = %(project)s OR b.environment_id = %(environment)s)
 """
+
+
+def _aware(moment) -> datetime.datetime | None:
+    """A raw SQLite cursor returns stored UTC times naive (or as text); PostgreSQL returns them aware."""
+    if isinstance(moment, str):
+        moment = parse_datetime(moment)
+    if moment is not None and timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment
 
 
 def _user_grant_rows(user_id: int, target: Target) -> list[tuple]:

@@ -100,14 +100,15 @@ def company_owners(
     without_group: Group | None = None,
     without_membership: tuple[Group, User] | None = None,
 ) -> QuerySet[User]:
-    """Active users who are effectively Company Owner: directly, or through one of the company's groups.
+    """Active users who are Company Owner for good: directly, or through one of the company's groups.
 
-    To ask what a change would do, it can leave out one user's own company role, one group's company role
-    or one membership (group, user)."""
-    direct = RoleBinding.objects.filter(company=company, role=COMPANY_OWNER, user_id=OuterRef("pk"))
-    owner_groups = RoleBinding.objects.filter(
-        company=company, role=COMPANY_OWNER, group_id=OuterRef("group_id")
-    )
+    Ownership that a time-limited grant gives (Company Owner until Friday) does not count: a company must
+    never be left without an owner by a deadline (the last-owner rule reads this). To ask what a change
+    would do, it can leave out one user's own company role, one group's company role or one membership
+    (group, user)."""
+    lasting = Q(role=COMPANY_OWNER, until__isnull=True) | Q(role_after=COMPANY_OWNER)
+    direct = RoleBinding.objects.filter(lasting, company=company, user_id=OuterRef("pk"))
+    owner_groups = RoleBinding.objects.filter(lasting, company=company, group_id=OuterRef("group_id"))
     memberships = GroupMembership.objects.filter(user_id=OuterRef("pk"))
     if without_direct_role_of is not None:
         direct = direct.exclude(user_id=without_direct_role_of.pk)

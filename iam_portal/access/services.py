@@ -243,6 +243,35 @@ def project_roles_set(
         binding_put(actor=actor, subject=subject, resource=environment, role=role)
 
 
+UNCHANGED = ...  # in `roles_edit`: leave the project role as it is
+
+
+@operation(Action.ROLE_CHANGED)
+def roles_edit(
+    *,
+    actor: Actor,
+    company: Company,
+    subject: Subject,
+    company_role: str | None = None,
+    projects: list[tuple[Project, str | None, dict[Environment, str | None]]] = (),
+) -> None:
+    """Several role changes of one subject, all or nothing (the machine API's PATCH): the company role when
+    given, then for each (project, project role, {environment: role}) the project role (`UNCHANGED` keeps it,
+    None removes it) and the listed environments' roles (None removes one)."""
+    if company_role:
+        company_role_set(actor=actor, company=company, subject=subject, role=company_role)
+    for project, project_role, environment_roles in projects:
+        if project_role is UNCHANGED:
+            project_role = selectors.binding_role(subject, project)
+        project_roles_set(
+            actor=actor,
+            project=project,
+            subject=subject,
+            project_role=project_role,
+            environment_roles=environment_roles,
+        )
+
+
 @operation(Action.DIRECT_ACCESS_REMOVED)
 def company_direct_access_remove(*, actor: Actor, company: Company, user: User) -> int:
     """Delete the user's own bindings on the company and on all its projects and environments.

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_headers
 
 from iam_portal.access import catalogue, selectors
 from iam_portal.access.catalogue import Level
@@ -41,7 +40,6 @@ from iam_portal.pagination import table_state
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request")
 def company_iam(request, company):
     company = company_for(request, company, manage=True, section="iam")
     params = table_state(request, selectors.SORTS, KIND_LABELS)
@@ -144,7 +142,6 @@ def company_identity_remove(request, company, kind, pk):
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request")
 def project_iam(request, company, project):
     """The whole company directory for those who may manage the project's identities; anyone else who may
     view the project sees only who has access to it, by name (no emails, no client ids: contact details and

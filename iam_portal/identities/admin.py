@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group as AuthGroup
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
@@ -26,6 +27,8 @@ from iam_portal.access.admin import (
     UserRoleBindingInline,
 )
 from iam_portal.access.catalogue import ROOT_PERMISSIONS
+from iam_portal.access.services import ActionRefused
+from iam_portal.identities import services
 from iam_portal.identities.keys import parse_public_key
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.admin import (
@@ -431,7 +434,17 @@ class ServiceAccountAdmin(CreatedByAdminMixin, admin.ModelAdmin):
             secret = obj.issue_secret()
             # Kept on this request only, to be shown once by response_add; never stored or logged.
             request._new_client_secrets = [(obj, secret)]
+        new_key = change and getattr(form, "parsed_key", None) is not None
+        if new_key:
+            # The key goes through the service (its rules, its audit event); the rest is saved as it was.
+            obj.public_key, obj.key_id = ServiceAccount.objects.values_list("public_key", "key_id").get(
+                pk=obj.pk
+            )
         super().save_model(request, obj, form, change)
+        if new_key:
+            services.service_account_key_replace(
+                actor=request.user, account=obj, public_key=form.cleaned_data["public_key_text"]
+            )
 
     def response_add(self, request, obj, post_url_continue=None):
         credentials = getattr(request, "_new_client_secrets", None)
@@ -449,23 +462,48 @@ class ServiceAccountAdmin(CreatedByAdminMixin, admin.ModelAdmin):
     def generate_new_secret(self, request, queryset):
         credentials = []
         skipped = []
-        for account in queryset:
-            if account.auth_method != ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC:
-                skipped.append(account.name)
+        for account in queryset.select_related("company"):
+            try:
+                secret = services.service_account_secret_rotate(actor=request.user, account=account)
+            except (ActionRefused, PermissionDenied) as refused:
+                skipped.append(f"{account.name} ({refused})")
                 continue
-            secret = account.issue_secret()
-            account.save(update_fields=["secret_hash"])
             self.log_change(request, account, "Generated a new client secret.")
             credentials.append((account, secret))
         if skipped:
-            self.message_user(
-                request,
-                f"Skipped (they use Private Key JWT, so they have no secret): {', '.join(skipped)}.",
-                messages.WARNING,
-            )
+            self.message_user(request, f"Skipped: {'; '.join(skipped)}", messages.WARNING)
         if not credentials:
             return None
         return self._show_secrets_once(request, credentials, title="New client secrets")
+
+    def has_change_permission(self, request, obj=None):
+        # A company account's credentials act with its roles: only those who may manage it (the services'
+        # rule) change it here.
+        if (
+            obj is not None
+            and obj.company_id is not None
+            and not services.may_manage_account(request.user, obj)
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if (
+            obj is not None
+            and obj.company_id is not None
+            and not services.may_manage_account(request.user, obj)
+        ):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        if obj.company_id is None:
+            return super().delete_model(request, obj)
+        services.service_account_delete(actor=request.user, account=obj)
+
+    def delete_queryset(self, request, queryset):
+        for account in queryset.select_related("company"):
+            self.delete_model(request, account)
 
     def _show_secrets_once(self, request, credentials, *, title):
         """A page rendered straight from the POST: the secret is in no redirect, session or cookie."""

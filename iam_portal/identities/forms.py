@@ -153,6 +153,27 @@ class _ServiceAccountFields(forms.Form):
         return cleaned
 
 
+class PublicKeyForm(forms.Form):
+    """A replacement public key for a Private Key JWT account."""
+
+    public_key = forms.CharField(
+        label="Public key",
+        max_length=20000,
+        strip=True,
+        help_text="The new RSA public key, as JWK JSON or PEM. The old key stops working when you save.",
+        widget=forms.Textarea(
+            attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off", "autofocus": True}
+        ),
+    )
+
+    def clean_public_key(self):
+        try:
+            parse_public_key(self.cleaned_data["public_key"])
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return self.cleaned_data["public_key"]
+
+
 class ServiceAccountForm(_UniqueNameMixin, _ServiceAccountFields):
     model, what, instance = ServiceAccount, "service account", None
 

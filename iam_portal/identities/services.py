@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
@@ -206,6 +207,13 @@ def group_member_remove(*, actor: Actor, group: Group, user: User) -> None:
         _membership_record(actor, Action.MEMBER_REMOVED, group, user)
 
 
+@operation(Action.MEMBER_REMOVED)
+def group_members_remove(*, actor: Actor, group: Group, users: list[User]) -> None:
+    """Remove several members, all or nothing."""
+    for user in users:
+        group_member_remove(actor=actor, group=group, user=user)
+
+
 @operation(Action.GROUP_DELETED)
 def group_delete(*, actor: Actor, group: Group) -> None:
     access = AccessResolver(actor)
@@ -291,6 +299,71 @@ def service_account_delete(*, actor: Actor, account: ServiceAccount) -> None:
         before={"name": account.name, "client_id": account.client_id, "roles": roles_summary(bindings)},
     )
     account.delete()
+
+
+def may_manage_account(actor: Actor, account: ServiceAccount) -> bool:
+    """The rule of `_require_account_manager` as a question (for the admin's permissions)."""
+    try:
+        _require_account_manager(AccessResolver(actor), account)
+    except (ActionRefused, PermissionDenied):
+        return False
+    return True
+
+
+def _require_account_manager(access: AccessResolver, account: ServiceAccount) -> None:
+    """Company accounts: those who manage the company and hold every role the account holds (its
+    credentials act with those roles). Root accounts: holders of console.root.serviceaccount.manage."""
+    if account.company_id is None:
+        if "console.root.serviceaccount.manage" not in access.root_keys:
+            raise PermissionDenied("Only Console administrators manage root service accounts.")
+        return
+    require_company_manager(access, account.company)
+    check_roles_grantable(access, account)
+
+
+@sensitive_variables("secret")
+@operation(Action.SECRET_ROTATED)
+def service_account_secret_rotate(*, actor: Actor, account: ServiceAccount) -> str:
+    """A new client secret (shown once by the caller); the old one and every token issued with it stop
+    working at once."""
+    _require_account_manager(AccessResolver(actor), account)
+    if account.auth_method != ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC:
+        raise ActionRefused(f"{account.name} signs its requests with a key: replace its public key instead.")
+    secret = account.issue_secret()
+    account.save(update_fields=["secret_hash"])
+    event_record(actor=actor, action=Action.SECRET_ROTATED, company=account.company, subject=account)
+    return secret
+
+
+@operation(Action.KEY_REPLACED)
+def service_account_key_replace(*, actor: Actor, account: ServiceAccount, public_key: str) -> ServiceAccount:
+    """Replace a Private Key JWT account's public key; tokens issued before stop working at once."""
+    _require_account_manager(AccessResolver(actor), account)
+    if account.auth_method != ServiceAccount.AuthMethod.PRIVATE_KEY_JWT:
+        raise ActionRefused(f"{account.name} uses a client secret: rotate the secret instead.")
+    try:
+        jwk, key_id = parse_public_key(public_key)
+    except ValueError as exc:
+        raise ActionRefused(str(exc)) from None
+    previous_key_id = account.key_id
+    account.public_key, account.key_id = jwk, key_id
+    account.save(update_fields=["public_key", "key_id"])
+    event_record(
+        actor=actor,
+        action=Action.KEY_REPLACED,
+        company=account.company,
+        subject=account,
+        before={"key_id": previous_key_id},
+        after={"key_id": key_id},
+    )
+    return account
+
+
+@transaction.atomic
+def service_account_token_issued(*, account: ServiceAccount, at) -> None:
+    """The account proved who it is and got an access token: its last login, and the event."""
+    ServiceAccount.objects.filter(pk=account.pk).update(last_login=at)
+    event_record(actor=account, action=Action.TOKEN_ISSUED, company=account.company, subject=account)
 
 
 # -- from a project: company access plus project and environment roles in one step ------------------

@@ -23,6 +23,11 @@ urlpatterns = [
     path(f"{company}/service-accounts/", views.company_service_accounts, name="company_service_accounts"),
     path(f"{company}/service-accounts/add/", views.service_account_add, name="company_service_account_add"),
     path(
+        f"{company}/service-accounts/<int:pk>/credentials/",
+        views.service_account_credentials,
+        name="company_service_account_credentials",
+    ),
+    path(
         f"{company}/service-accounts/<int:pk>/delete/",
         views.service_account_delete,
         name="company_service_account_delete",

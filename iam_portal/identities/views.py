@@ -27,7 +27,7 @@ from iam_portal.access.shortcuts import (
     you_would_lose,
 )
 from iam_portal.access.subjects import GROUP, SERVICE_ACCOUNT, USER, company_subject, company_user_count
-from iam_portal.htmx import announce, done, partial
+from iam_portal.htmx import announce, done, opened_from, partial
 from iam_portal.identities import selectors, services
 from iam_portal.identities.forms import (
     AddMembersForm,
@@ -35,8 +35,10 @@ from iam_portal.identities.forms import (
     GroupForm,
     ProjectAddServiceAccountForm,
     ProjectAddUserForm,
+    PublicKeyForm,
     ServiceAccountForm,
 )
+from iam_portal.identities.models import ServiceAccount
 from iam_portal.pagination import table_state
 
 # -- users ----------------------------------------------------------------------------------------
@@ -44,7 +46,6 @@ from iam_portal.pagination import table_state
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request")
 def company_users(request, company):
     company = company_for(request, company, manage=True, section="users")
     params = table_state(request, selectors.USER_SORTS)
@@ -121,10 +122,11 @@ def company_user_remove(request, company, pk):
 
 
 def _back(request, company, default: str) -> str:
-    """Where a no-JavaScript form returns: the page it was opened from, if that is one of ours."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate.startswith(f"/companies/{company.slug}/") and "//" not in candidate:
-        return candidate
+    """Where a no-JavaScript form returns: the page of this company it was opened from (filters kept), or
+    the `default` page."""
+    came_from = opened_from(request)
+    if came_from.startswith(f"/companies/{company.slug}/"):
+        return came_from
     return reverse(default, args=[company.slug])
 
 
@@ -133,7 +135,6 @@ def _back(request, company, default: str) -> str:
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request")
 def company_groups(request, company):
     company = company_for(request, company, manage=True, section="groups")
     params = table_state(request, selectors.GROUP_SORTS)
@@ -173,7 +174,7 @@ def group_create(request, company):
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request", "HX-Target")
+@vary_on_headers("HX-Target")
 def group_detail(request, company, group):
     company = company_for(request, company, manage=True, section="groups")
     group = selectors.group_summary(company, group)
@@ -357,7 +358,6 @@ def group_delete(request, company, group):
 
 @require_GET
 @login_required
-@vary_on_headers("HX-Request")
 def company_service_accounts(request, company):
     company = company_for(request, company, manage=True, section="service_accounts")
     params = table_state(request, selectors.SERVICE_ACCOUNT_SORTS)
@@ -367,8 +367,8 @@ def company_service_accounts(request, company):
     return render(request, partial(request, "identities/service_accounts.html", "table"), context)
 
 
-def _credentials_once(request, template: str, context: dict, created) -> HttpResponse:
-    """The new account's credentials, rendered in the POST response itself and never redirected to: the
+def _credentials_once(request, template: str, context: dict, created, message: str = "") -> HttpResponse:
+    """The account's new credentials, rendered in the POST response itself and never redirected to: the
     client secret exists only in this one response."""
     response = render(
         request,
@@ -376,7 +376,7 @@ def _credentials_once(request, template: str, context: dict, created) -> HttpRes
         {**context, "account": created.account, "client_secret": created.client_secret},
     )
     response["Cache-Control"] = "no-store"
-    return announce(request, response, f"Service account {created.account.name} was created.")
+    return announce(request, response, message or f"Service account {created.account.name} was created.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -427,6 +427,41 @@ def service_account_delete(request, company, pk, *, back: str = "company_service
         "bindings": access_selectors.company_bindings_listed(account, company),
     }
     return render(request, partial(request, "identities/service_account_delete.html"), context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@sensitive_variables("secret", "response")
+def service_account_credentials(request, company, pk):
+    """Rotate the client secret (Client Secret Basic) or replace the public key (Private Key JWT). Tokens
+    issued with the old credentials stop working at once."""
+    company = company_for(request, company, manage=True, section="service_accounts")
+    account = company_subject(company, SERVICE_ACCOUNT, pk)
+    rotate = account.auth_method == ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC
+    form = None if rotate else PublicKeyForm(request.POST or None)
+    context = {"company": company, "account": account, "form": form, "rotate": rotate, "error": None}
+    if request.method == "POST" and (rotate or form.is_valid()):
+        try:
+            if rotate:
+                secret = services.service_account_secret_rotate(actor=request.user, account=account)
+            else:
+                services.service_account_key_replace(
+                    actor=request.user, account=account, public_key=form.cleaned_data["public_key"]
+                )
+                secret = None
+        except ActionRefused as refused:
+            context["error"] = str(refused)
+        else:
+            done_message = f"New {'client secret' if rotate else 'public key'} for {account.name}."
+            context["next"] = reverse("company_service_accounts", args=[company.slug])
+            return _credentials_once(
+                request,
+                "identities/service_account_credentials.html",
+                {**context, "changed": True},
+                services.NewServiceAccount(account, secret),
+                done_message,
+            )
+    return render(request, partial(request, "identities/service_account_credentials.html"), context)
 
 
 # -- from a project: company access plus project and environment roles in one step ------------------

@@ -1,5 +1,6 @@
-// The portal's own JavaScript: open/close the one <dialog>, show messages, copy buttons.
-// Everything works without it (links and forms fall back to full pages).
+// The portal's own JavaScript: open/close the one <dialog>, give focus back to what opened it, show
+// messages, copy buttons, close the company menu. Everything works without it (links and forms fall
+// back to full pages).
 (function () {
   "use strict";
   const dialog = () => document.getElementById("dialog");
@@ -15,6 +16,31 @@
     setTimeout(() => item.remove(), 8000);
   }
 
+  // What opened the dialog. A successful save reloads the table it sat in, replacing it with a copy, so
+  // focus goes to the element loading the same URL, else to the nearest container still on the page
+  // (its row was deleted), never to <body>.
+  let opener = null;
+  function openerNow() {
+    if (opener.element.isConnected) return opener.element;
+    const same = Array.from(document.querySelectorAll("[hx-get]")).find((el) => el.getAttribute("hx-get") === opener.url);
+    if (same) return same;
+    const kept = opener.ids.map((id) => document.getElementById(id)).find(Boolean);
+    if (kept && kept.tabIndex < 0) kept.setAttribute("tabindex", "-1");
+    return kept || document.getElementById("main");
+  }
+  function returnFocus() {
+    const active = document.activeElement;
+    if (opener && !dialog().open && (!active || active === document.body)) openerNow().focus();
+  }
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const d = dialog();
+    if (event.detail.target !== d || d.open) return;
+    const element = event.detail.elt;
+    const ids = [];
+    for (let el = element.parentElement; el; el = el.parentElement) if (el.id) ids.push(el.id);
+    opener = { element: element, url: element.getAttribute("hx-get"), ids: ids };
+  });
   document.addEventListener("htmx:afterSwap", (event) => {
     const d = dialog();
     if (event.detail.target === d && !d.open) {
@@ -23,6 +49,9 @@
       if (first) first.focus();
     }
   });
+  document.addEventListener("htmx:afterSettle", returnFocus);
+  // A click elsewhere after the dialog closed means the user has moved on.
+  document.addEventListener("pointerdown", () => { if (!dialog().open) opener = null; });
   document.body.addEventListener("closeDialog", () => { const d = dialog(); if (d.open) d.close(); });
   document.body.addEventListener("showMessage", (event) => showMessage(event.detail));
   document.addEventListener("htmx:responseError", (event) => {
@@ -33,10 +62,24 @@
     showMessage({ level: "error", text: text });
   });
   document.addEventListener("close", (event) => {
-    if (event.target === dialog()) event.target.replaceChildren();
+    if (event.target !== dialog()) return;
+    event.target.replaceChildren();
+    returnFocus();
   }, true);
 
+  // The company menu (<details>) closes on Escape and on a click outside it.
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach((menu) => { if (menu !== except) menu.open = false; });
+  }
+  document.addEventListener("keydown", (event) => {
+    const menu = event.key === "Escape" && event.target.closest && event.target.closest("details.menu[open]");
+    if (!menu) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+
   document.addEventListener("click", (event) => {
+    closeMenus(event.target.closest("details.menu"));
     const cancel = event.target.closest("[data-close-dialog]");
     if (cancel && dialog().open) {
       event.preventDefault();

@@ -266,3 +266,13 @@ def test_matching_credentials_are_accepted(world):
         secret_hash="0" * 64,
     )
     assert ServiceAccount.objects.count() == 3
+
+
+def test_a_binding_reads_with_the_path_of_its_resource(demo):
+    """Issue 9 #15: an environment binding names its project (and company) wherever it is listed."""
+    binding = RoleBinding.objects.select_related("environment__project__company").get(
+        user=demo.user("junior1"), environment=demo.staging
+    )
+    assert str(binding) == "Maintainer: junior1@acme.test on environment acme/webshop/staging"
+    company_binding = RoleBinding.objects.get(user=demo.user("owner"), company=demo.acme)
+    assert str(company_binding) == "Company Owner: owner@acme.test on company acme"

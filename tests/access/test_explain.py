@@ -297,3 +297,27 @@ def test_the_error_names_what_is_wrong(demo):
     assert "nobody@acme.test" in explain("nobody@acme.test", "acme").err
     assert "acme/nothing" in explain("owner@acme.test", "acme/nothing").err
     assert "console.company.nothing" in explain("owner@acme.test", "acme", "console.company.nothing").err
+
+
+# -- service accounts by name (issue 9 #27) ---------------------------------------------------------------
+
+
+def test_a_service_account_can_be_named_by_company_and_name(demo):
+    by_name = explain("sa:acme/Metrics-Reader", "acme", "console.company.view")
+    by_id = explain(demo.reader.client_id, "acme", "console.company.view")
+    assert by_name.code == 0
+    assert by_name.lines == by_id.lines
+
+
+@pytest.mark.parametrize(
+    ("identity", "message"),
+    [
+        ("sa:acme/nobody", "error: unknown service account 'nobody' in company 'acme'"),
+        ("sa:globex/ci-deployer", "error: unknown service account 'ci-deployer' in company 'globex'"),
+        ("sa:acme", "error: malformed service account identity 'sa:acme'"),
+    ],
+)
+def test_an_unknown_or_malformed_service_account_name_is_bad_input(demo, identity, message):
+    result = explain(identity, "acme")
+    assert result.code == 2
+    assert result.err.startswith(message)

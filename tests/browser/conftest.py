@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from iam_portal.orgs.demo import DEMO_PASSWORD
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from tests.helpers import sign_in
 
 TIMEOUT_MS = 10_000
 HERE = Path(__file__).parent
@@ -90,17 +90,6 @@ def nojs_page(new_context) -> Page:
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    return page
-
-
-def sign_in(page: Page, live_server, email: str, password: str = DEMO_PASSWORD) -> Page:
-    """Sign in through the real login form and wait until the portal has landed somewhere else."""
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     return page
 
 

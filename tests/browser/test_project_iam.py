@@ -27,7 +27,7 @@ def test_project_admin_changes_a_juniors_production_role(signed_in, url, demo):
     row = page.locator(f"#project-identity-user-{junior.pk}")
     cells = row.locator("td")
     expect(cells.nth(PROJECT_COL)).to_contain_text("Developer")
-    expect(cells.nth(PRODUCTION_COL)).to_have_text("—")
+    expect(cells.nth(PRODUCTION_COL)).to_have_accessible_name("No role on Production")  # shows "—"
     expect(cells.nth(STAGING_COL)).to_contain_text("Maintainer")
 
     open_dialog(row.get_by_role("link", name="Edit"), "Edit project roles")
@@ -51,7 +51,7 @@ def test_project_admin_changes_a_juniors_production_role(signed_in, url, demo):
     dialog(page).get_by_label("Production").select_option(label="No role")
     dialog(page).get_by_role("button", name="Save").click()
     expect_dialog_closed(page)
-    expect(cells.nth(PRODUCTION_COL)).to_have_text("—")
+    expect(cells.nth(PRODUCTION_COL)).to_have_accessible_name("No role on Production")  # shows "—"
     assert not RoleBinding.objects.filter(user=junior, environment=demo.production).exists()
     assert not may_deploy(junior, demo.production)
 

@@ -14,6 +14,7 @@ def test_login_page_renders_a_labelled_form(db, client):
     assert response.status_code == 200
     assert "<h1>Sign in</h1>" in html
     assert '<label for="id_username">Email</label>' in html
+    assert 'autocomplete="username"' in html and 'autocomplete="current-password"' in html
     assert '<label for="id_password">Password</label>' in html
     assert "csrfmiddlewaretoken" in html
 

@@ -62,8 +62,8 @@ def test_overview_lists_only_visible_projects(demo, login, who, projects):
 
 def test_overview_shows_environments_and_own_role(demo, login):
     html = login("owner").get(ACME).content.decode()
-    assert '<span class="env env-production">production</span>' in html
-    assert '<span class="env">staging</span>' in html
+    assert '<li class="env env-production">production</li>' in html
+    assert '<li class="env">staging</li>' in html
     assert "your company role:" in html and "Company Owner" in html
 
 

@@ -24,7 +24,12 @@ def role_badge(role: str | None, *, none: str = "", none_label: str = "", source
     "Developer (company)", is drawn dashed, and `title` says where it comes from."""
     if not role:
         if none_label:
-            return format_html('<span class="role-none" aria-label="{}">{}</span>', none_label, none)
+            # A <span> has no role to name: show the short text, let screen readers read the long one.
+            return format_html(
+                '<span class="role-none"><span aria-hidden="true">{}</span><span class="visually-hidden">{}</span></span>',
+                none,
+                none_label,
+            )
         return format_html('<span class="role-none">{}</span>', none) if none else ""
     label = catalogue.role_label(role)
     if source:

@@ -11,9 +11,11 @@ import datetime
 
 from django import template
 from django.template.base import token_kwargs
-from django.utils import dateformat
 from django.utils.html import format_html
 from django.utils.timezone import template_localtime
+
+from iam_portal.dates import moment
+from iam_portal.htmx import opened_from, wants_partial
 
 register = template.Library()
 
@@ -101,7 +103,23 @@ class DialogNode(template.Node):
     def render(self, context):
         options = {name: value.resolve(context) for name, value in self.options.items()}
         title, body = self.title.resolve(context), self.body.render(context)
-        return _render(context, "_dialog.html#skeleton", **options, title=title, body=body)
+        request = context["request"]
+        # Cancel, Close and Done go back to the page the dialog was opened from, its filters kept; the form
+        # carries that page on (as `next`) so a no-JavaScript save returns there too (htmx.done).
+        came_from = opened_from(request)
+        for name in ("cancel", "done"):
+            if options.get(name) and came_from:
+                options[name] = came_from
+        return _render(
+            context,
+            "_dialog.html#skeleton",
+            **options,
+            title=title,
+            body=body,
+            came_from=came_from,
+            close=options.get("cancel") or options.get("done"),
+            in_dialog=wants_partial(request),
+        )
 
 
 def _options(parser, bits: list[str], tag: str) -> dict:
@@ -117,21 +135,12 @@ def _render(context, partial: str, **values) -> str:
         return context.template.engine.get_template(partial).render(context)
 
 
-DATETIME_FORMAT = "j M Y, H:i"  # 4 Mar 2026, 09:05: the one date format of the portal's pages
-DATE_FORMAT = "j M Y"
-
-
 @register.filter
 def when(value, empty: str = "Never"):
-    """{{ row.last_login|when }} → <time datetime="2026-03-04T09:05:00+00:00">4 Mar 2026, 09:05</time>, in the
-    site's time zone; `empty` (muted) when there is no date."""
+    """{{ row.last_login|when }} → <time datetime="2026-03-04T09:05:00+00:00">4 Mar 2026, 09:05</time>: the
+    one date format of the portal (`iam_portal.dates.moment`); `empty` (muted) when there is no date."""
     if not value:
         return format_html('<span class="muted">{}</span>', empty)
     if isinstance(value, datetime.datetime):
-        local = template_localtime(value)
-        return format_html(
-            '<time datetime="{}">{}</time>', local.isoformat(), dateformat.format(local, DATETIME_FORMAT)
-        )
-    return format_html(
-        '<time datetime="{}">{}</time>', value.isoformat(), dateformat.format(value, DATE_FORMAT)
-    )
+        value = template_localtime(value)
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), moment(value))
