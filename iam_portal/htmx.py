@@ -4,7 +4,8 @@ success answers.
 Event names live here once. A successful form answers htmx with 204 and `HX-Trigger` (the tables reload
 on `identitiesChanged`, the dialog closes on `closeDialog`, `showMessage` shows the message); without
 JavaScript it answers with a message and a redirect (POST → redirect → GET) to the page the dialog was
-opened from, its search, sort and page kept.
+opened from, its search, sort and page kept. A success after which the page shown is gone or closed to the
+person `leave`s for another page.
 """
 
 import json
@@ -15,6 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 
 IDENTITIES_CHANGED = "identitiesChanged"
 CLOSE_DIALOG = "closeDialog"
@@ -42,6 +44,13 @@ def done(request, message: str, *, redirect_to: str, level: str = "success") -> 
     if came_from and urlsplit(came_from).path == urlsplit(redirect_to).path:
         redirect_to = came_from
     return redirect(redirect_to)
+
+
+def leave(request, message: str, *, to: str, level: str = "success") -> HttpResponse:
+    """Success that ends on another page (the one shown is gone, or closed to the person now): the message
+    waits in the session and the whole page loads, through `HX-Redirect` for htmx or a plain redirect."""
+    getattr(messages, level)(request, message)
+    return HttpResponseClientRedirect(to) if request.htmx else redirect(to)
 
 
 def announce(request, response: HttpResponse, message: str) -> HttpResponse:

@@ -1,6 +1,7 @@
 """Plain helpers shared by the tests (fixtures live in the conftests, and nothing imports a conftest).
 
-- responses: HX, hx_trigger, messages_of, row_html, count_queries, assert_form_refused, assert_csrf_refused
+- responses: HX, hx_trigger, messages_of, row_html, count_queries, options, this_is_you, submit_disabled,
+  assert_form_refused, assert_csrf_refused
 - the database: bind, snapshot ("nothing changed"), changes_nothing, company_roles
 - personas and authorization matrices: Persona and the persona sets, assert_access_matrix, and the two
   tables most pages share (may_manage_company / assert_company_matrix, project_matrix)
@@ -74,6 +75,26 @@ def count_queries(client, url: str, params=None, **headers) -> int:
         response = client.get(url, params, headers=headers)
     assert response.status_code == 200
     return len(queries)
+
+
+def options(html: str, name: str) -> dict[str, str]:
+    """{value: "label" or "label [disabled]"} of the <select name=…> in the html."""
+    select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+    found = {}
+    for value, attrs, label in re.findall(r'<option value="([^"]*)"([^>]*)>([^<]*)</option>', select):
+        found[value] = label + (" [disabled]" if "disabled" in attrs else "")
+    return found
+
+
+def this_is_you(html: str) -> str:
+    """The words of a dialog's "This is you." warning ("" when it has none)."""
+    match = re.search(r'<div class="callout callout-danger this-is-you"[^>]*><p>(.*?)</p>', html, re.S)
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip() if match else ""
+
+
+def submit_disabled(html: str) -> bool:
+    """Whether the dialog's (danger) submit button is disabled."""
+    return bool(re.search(r'<button type="submit" class="danger" disabled>', html))
 
 
 def assert_form_refused(client, url: str, data: dict, error: str, **headers):
@@ -672,6 +693,12 @@ PORTAL_DIALOGS = {  # each also opens as a full page
     "edit project roles of a user": "/companies/acme/projects/webshop/iam/user/{junior}/edit/",
     "edit project roles of a group": "/companies/acme/projects/webshop/iam/group/{group}/edit/",
     "edit project roles of a service account": "/companies/acme/projects/webshop/iam/service-account/{deployer}/edit/",
+    # What a dialog says before saving: the last owner (roles and Remove disabled), an existing member's roles.
+    "edit company role of the last owner": "/companies/acme/iam/user/{owner}/edit/",
+    "remove direct access of the last owner": "/companies/acme/iam/user/{owner}/remove/",
+    "project roles offered to an existing member": (
+        "/companies/acme/projects/webshop/iam/user/{designer}/edit/?offered=1&project_role=maintainer"
+    ),
 }
 
 
@@ -680,6 +707,8 @@ def portal_url(demo, template: str) -> str:
     return template.format(
         group=demo.developers.pk,
         junior=demo.user("junior1").pk,
+        owner=demo.user("owner").pk,
+        designer=demo.user("designer1").pk,
         deployer=demo.deployer.pk,
         reader=demo.reader.pk,
     )

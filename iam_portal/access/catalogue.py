@@ -530,3 +530,11 @@ def capability_keys(capability: Capability) -> frozenset[str]:
     return frozenset(
         capability.company_keys + capability.project_keys + capability.environment_keys + capability.root_keys
     )
+
+
+def capabilities_of(role_id: str, level: Level | str) -> list[Capability]:
+    """The capabilities a role gives when it is bound at `level`."""
+    keys = keys_for(role_id, level)
+    return [
+        capability for capability in CAPABILITIES.values() if not keys.isdisjoint(capability_keys(capability))
+    ]

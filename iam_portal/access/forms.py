@@ -9,11 +9,35 @@ from iam_portal.orgs.models import Environment
 ENV_PREFIX = "env_"
 
 
+class RoleSelect(forms.Select):
+    """A role select whose options can carry a note (`notes`: role → "already inherited") or be disabled
+    (`disabled`: the roles a rule forbids here, explained by the field's help; the services refuse them
+    anyway). Views set both per dialog."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.notes: dict[str, str] = {}
+        self.disabled: frozenset[str] = frozenset()
+
+    def __deepcopy__(self, memo):
+        copy = super().__deepcopy__(memo)
+        copy.notes, copy.disabled = dict(self.notes), self.disabled
+        return copy
+
+    def create_option(self, name, value, label, *args, **kwargs):
+        if value in self.notes:
+            label = f"{label} — {self.notes[value]}"
+        option = super().create_option(name, value, label, *args, **kwargs)
+        if value in self.disabled:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 def role_field(level: Level, *, label: str = "Role", required: bool = True, empty_label: str = "No role"):
     choices = [(r, catalogue.role_label(r)) for r in catalogue.ROLES_BY_LEVEL[level]]
     if not required:
         choices = [("", empty_label), *choices]
-    return forms.ChoiceField(label=label, choices=choices, required=required)
+    return forms.ChoiceField(label=label, choices=choices, required=required, widget=RoleSelect)
 
 
 class CompanyRoleForm(forms.Form):
@@ -49,6 +73,18 @@ class ProjectRolesForm(forms.Form):
         initial = {"project_role": own_roles.get("project") or ""}
         initial |= {cls.env_field(env): own_roles.get(env.pk) or "" for env in environments}
         return initial
+
+    @classmethod
+    def offered(cls, query, environments: list[Environment]) -> dict:
+        """Initial values from a query string (roles chosen in another dialog, see
+        `identities.views.project_user_add`): only the valid ones, the rest as they are."""
+        form = cls(query, environments=environments)
+        form.is_valid()
+        return {
+            name: form.cleaned_data[name] or ""
+            for name in form.fields
+            if name in query and name in form.cleaned_data
+        }
 
     @property
     def environment_fields(self) -> list:

@@ -24,6 +24,7 @@ from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
 from iam_portal.access.models import RoleBinding, effective_role_q, in_effect_q
 from iam_portal.access.subjects import kind_of
+from iam_portal.dates import moment
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
 
@@ -78,11 +79,22 @@ class Grant:
     def resource(self) -> Company | Project | Environment:
         return self.target.ancestor(self.level)
 
-    def describe(self) -> str:
+    def describe(self, *, by_name: bool = False) -> str:
+        """'Developer on company acme (via group "Acme Developers")': the resource's path, the id the CLI and
+        the API use; by_name gives its name instead, for the sentences of the portal ("on company Acme")."""
         source = f'via group "{self.group_name}"' if self.group_name is not None else "direct"
         if self.until is not None:
-            source += f", until {self.until.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
-        return f"{catalogue.role_label(self.role)} on {self.level} {self.resource.path} ({source})"
+            until = (
+                moment(self.until) if by_name else f"{self.until.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+            )
+            source += f", until {until}"
+        resource = self.resource.name if by_name else self.resource.path
+        return f"{catalogue.role_label(self.role)} on {self.level} {resource} ({source})"
+
+    @property
+    def sentence(self) -> str:
+        """`describe(by_name=True)`, for templates."""
+        return self.describe(by_name=True)
 
 
 Identity = User | Group | ServiceAccount
@@ -166,6 +178,11 @@ class AccessResolver:
         return frozenset()
 
     @cached_property
+    def sees_everything(self) -> bool:
+        """Super users and holders of console.root.view see every company, project and environment."""
+        return self.is_superuser or "console.root.view" in self.root_keys
+
+    @cached_property
     def _is_active(self) -> bool:
         identity = self.identity
         if identity is None:
@@ -238,9 +255,18 @@ class AccessResolver:
         return key in self.keys(obj)
 
     def can(self, capability: str, obj) -> bool:
-        cap = catalogue.CAPABILITIES[capability]
-        keys = self.keys(obj)
-        return any(key in keys for key in catalogue.capability_keys(cap))
+        return self.is_superuser or self.can_with(capability, self.grants(obj))
+
+    def can_with(self, capability: str, grants) -> bool:
+        """Whether the identity could do `capability` if `grants` were its grants on the target (its root
+        keys and super user status as they are): `can`, and the dialogs' "what would this change do"
+        (a role replaced, a group left) asked before the change."""
+        if self.is_superuser:
+            return True
+        keys = set(self.root_keys)
+        for grant in grants:
+            keys |= catalogue.keys_for(grant.role, grant.level)
+        return not keys.isdisjoint(catalogue.capability_keys(catalogue.CAPABILITIES[capability]))
 
     def role_on(self, obj) -> str | None:
         """The highest role reaching the target (through any level or group); super users rank above all."""
@@ -256,7 +282,7 @@ class AccessResolver:
 
     def has_company_access(self, company: Company) -> bool:
         """Direct company binding, or membership of one of its groups (or root visibility)."""
-        if self.is_superuser or "console.root.view" in self.root_keys:
+        if self.sees_everything:
             return True
         if company.pk not in self._company_access:
             access = any(g.level == Level.COMPANY for g in self.grants(company))
@@ -269,7 +295,7 @@ class AccessResolver:
 
     def companies(self) -> QuerySet[Company]:
         companies = Company.objects.all()
-        if self.is_superuser or "console.root.view" in self.root_keys:
+        if self.sees_everything:
             return companies
         if not self._is_active:
             return companies.none()
@@ -295,7 +321,7 @@ class AccessResolver:
     def visible_projects(self, company: Company) -> QuerySet[Project]:
         """The company's projects the identity may view: one query."""
         projects = Project.objects.filter(company=company)
-        if self.is_superuser or "console.root.view" in self.root_keys:
+        if self.sees_everything:
             return projects
         if not self._is_active:
             return projects.none()
@@ -310,7 +336,7 @@ class AccessResolver:
     def visible_environments(self, project: Project) -> QuerySet[Environment]:
         """The project's environments the identity may view: one query."""
         environments = Environment.objects.filter(project=project).select_related("project__company")
-        if self.is_superuser or "console.root.view" in self.root_keys:
+        if self.sees_everything:
             return environments
         if not self._is_active:
             return environments.none()

@@ -11,22 +11,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import (
-    BooleanField,
     CharField,
     Exists,
-    ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Lower, NullIf
+from django.db.models.functions import Coalesce, Greatest, Lower, NullIf
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import COMPANY_OWNER, Level
 from iam_portal.access.models import RoleBinding
-from iam_portal.access.resolver import Grant, subject_q
+from iam_portal.access.resolver import AccessResolver, Grant, subject_q
 from iam_portal.access.subjects import (
     GROUP,
     KIND_BY_ORDER,
@@ -38,8 +38,10 @@ from iam_portal.access.subjects import (
     Subject,
     binding_lookup,
     company_user_count,
+    company_user_q,
     company_users,
     kind_of,
+    role_rank_expression,
     search_q,
     with_company_role,
 )
@@ -50,8 +52,8 @@ from iam_portal.pagination import Page, paginate, sort_key
 SORTS = {
     "name": ["sort_name", "kind_order", "pk"],
     "-name": ["-sort_name", "-kind_order", "-pk"],
-    "role": ["-role_rank", "sort_name", "kind_order", "pk"],
-    "-role": ["role_rank", "-sort_name", "-kind_order", "-pk"],
+    "role": ["-effective_rank", "sort_name", "kind_order", "pk"],
+    "-role": ["effective_rank", "-sort_name", "-kind_order", "-pk"],
 }
 PROJECT_SORTS = {"name": SORTS["name"], "-name": SORTS["-name"]}
 _PROJECT_VIEW_ROLES = catalogue.roles_granting("console.company.project.view")
@@ -91,16 +93,32 @@ def company_bindings_listed(subject: Subject, company: Company) -> list[RoleBind
     )
 
 
-def company_owners(company: Company) -> QuerySet[User]:
+def company_owners(
+    company: Company,
+    *,
+    without_direct_role_of: User | None = None,
+    without_group: Group | None = None,
+    without_membership: tuple[Group, User] | None = None,
+) -> QuerySet[User]:
     """Active users who are Company Owner for good: directly, or through one of the company's groups.
 
     Ownership that a time-limited grant gives (Company Owner until Friday) does not count: a company must
-    never be left without an owner by a deadline (the last-owner rule reads this)."""
+    never be left without an owner by a deadline (the last-owner rule reads this). To ask what a change
+    would do, it can leave out one user's own company role, one group's company role or one membership
+    (group, user)."""
     lasting = Q(role=COMPANY_OWNER, until__isnull=True) | Q(role_after=COMPANY_OWNER)
+    direct = RoleBinding.objects.filter(lasting, company=company, user_id=OuterRef("pk"))
     owner_groups = RoleBinding.objects.filter(lasting, company=company, group_id=OuterRef("group_id"))
+    memberships = GroupMembership.objects.filter(user_id=OuterRef("pk"))
+    if without_direct_role_of is not None:
+        direct = direct.exclude(user_id=without_direct_role_of.pk)
+    if without_group is not None:
+        owner_groups = owner_groups.exclude(group_id=without_group.pk)
+    if without_membership is not None:
+        group, user = without_membership
+        memberships = memberships.exclude(group_id=group.pk, user_id=user.pk)
     return User.objects.filter(is_active=True).filter(
-        Exists(RoleBinding.objects.filter(lasting, company=company, user_id=OuterRef("pk")))
-        | Exists(GroupMembership.objects.filter(user_id=OuterRef("pk")).filter(Exists(owner_groups)))
+        Exists(direct) | Exists(memberships.filter(Exists(owner_groups)))
     )
 
 
@@ -136,21 +154,89 @@ def user_in_company_groups(company: Company, user: User) -> bool:
     return GroupMembership.objects.filter(user=user, group__company=company).exists()
 
 
+# -- what a change would do: asked by the dialogs before it (the services still decide) -----------------
+
+
+def company_keeps_an_owner(company: Company, *, without_user: User | None = None, **without) -> bool:
+    """Whether the company would still have an effective Company Owner without `without_user` altogether,
+    or without what `company_owners` can leave out; true too when it has no owner to lose, as the services'
+    OwnerGuard refuses only a change that takes away the last one."""
+    if not company_owners(company).exists():
+        return True
+    left = company_owners(company, **without)
+    if without_user is not None:
+        left = left.exclude(pk=without_user.pk)
+    return left.exists()
+
+
+def company_roles_leaving_no_owner(company: Company, subject: Subject) -> list[str]:
+    """The company roles that, given to `subject`, would leave the company without a Company Owner: all but
+    Company Owner when the subject's role there is what makes its last owner; none otherwise."""
+    if isinstance(subject, ServiceAccount):
+        return []
+    without = (
+        {"without_group": subject} if isinstance(subject, Group) else {"without_direct_role_of": subject}
+    )
+    if company_keeps_an_owner(company, **without):
+        return []
+    return [role for role in catalogue.ROLES_BY_LEVEL[Level.COMPANY] if role != COMPANY_OWNER]
+
+
+def _source_of_mine(access: AccessResolver, subject: Subject):
+    """A test telling which of the signed-in person's grants come from `subject`, when the subject is that
+    person (their own roles) or a group of theirs; None when a change to the subject does not touch them."""
+    if isinstance(subject, Group):
+        return lambda grant: grant.group_name == subject.name
+    if isinstance(subject, User) and getattr(access.identity, "pk", None) == subject.pk:
+        return lambda grant: grant.group_name is None
+    return None
+
+
+def roles_taking_away(
+    access: AccessResolver, capability: str, subject: Subject, obj: Resource, roles
+) -> list[str | None]:
+    """Those of `roles` (None: no role) that, as the role of `subject` on `obj` itself, would take
+    `capability` there from the signed-in person (`access`): they are the subject, or in the subject
+    group. Empty when the change cannot touch them."""
+    from_subject = _source_of_mine(access, subject)
+    if from_subject is None:
+        return []
+    grants = access.grants(obj)
+    if not access.can_with(capability, grants):
+        return []
+    if isinstance(subject, Group) and not any(from_subject(grant) for grant in grants):
+        return []  # not a member, or the group gives nothing here yet: a role for it only adds
+    kept = [grant for grant in grants if not (from_subject(grant) and grant.level == obj.level)]
+    group_name = subject.name if isinstance(subject, Group) else None
+    return [
+        role
+        for role in roles
+        if not access.can_with(capability, kept + ([Grant(role, obj.level, group_name, obj)] if role else []))
+    ]
+
+
+def takes_away(access: AccessResolver, capability: str, subject: Subject, obj: Resource) -> bool:
+    """Whether losing every role `subject` gives the signed-in person on `obj` and above would take
+    `capability` there from them: their own roles removed, or the subject group left or deleted."""
+    from_subject = _source_of_mine(access, subject)
+    if from_subject is None:
+        return False
+    grants = access.grants(obj)
+    kept = [grant for grant in grants if not from_subject(grant)]
+    return access.can_with(capability, grants) and not access.can_with(capability, kept)
+
+
 # -- the identity tables --------------------------------------------------------------------------
 
 
+_USER_DISPLAY = Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())  # as shown
+
+
 def identity_querysets(company: Company, *, kind: str | None = None, search: str = "") -> dict[str, QuerySet]:
-    """One queryset per identity kind shown, annotated for the merged keyset sort (`sort_name`, `kind_order`,
-    `role_rank`), with the direct company role and a `display` name."""
-    user_display = Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())
+    """One queryset per identity kind shown, annotated for the merged keyset sort (`sort_name`, `kind_order`),
+    with the direct company role (`company_role`, `role_rank`) and a `display` name."""
     querysets = {
-        USER: (
-            company_users(company).annotate(
-                display=user_display,
-                in_groups=ExpressionWrapper(Q(company_membership__isnull=False), output_field=BooleanField()),
-            ),
-            "display",
-        ),
+        USER: (company_users(company).annotate(display=_USER_DISPLAY), "display"),
         GROUP: (with_company_role(Group.objects.filter(company=company), company), "name"),
         SERVICE_ACCOUNT: (with_company_role(ServiceAccount.objects.filter(company=company), company), "name"),
     }
@@ -169,13 +255,24 @@ def identity_querysets(company: Company, *, kind: str | None = None, search: str
     return result
 
 
+@dataclass(frozen=True)
+class RoleSource:
+    """One way a company role reaches a user: their own (direct) role, or one of the company's groups they
+    belong to (`role` is None for a group without a company role)."""
+
+    role: str | None
+    group_name: str | None = None
+
+
 @dataclass
 class IdentityRow:
-    """One row of the company IAM table."""
+    """One row of the company IAM table: the effective company role (the highest of the identity's own and,
+    for a user, of their groups) and where it comes from."""
 
     kind: str
     obj: User | Group | ServiceAccount
     company_role: str | None
+    sources: list[RoleSource] = field(default_factory=list)
 
     @property
     def kind_label(self) -> str:
@@ -185,9 +282,26 @@ class IdentityRow:
     def role_label(self) -> str:
         return catalogue.role_label(self.company_role)
 
+    @property
+    def source_words(self) -> list[str]:
+        """Where the role comes from, the sources that give it first: "direct", "via Acme Developers", then
+        the lower ones with their role ("direct: Guest")."""
+        words = []
+        for source in sorted(self.sources, key=lambda s: s.role != self.company_role):
+            name = f"via {source.group_name}" if source.group_name else "direct"
+            if source.role is None:
+                words.append(f"{name}: no role")
+            elif source.role != self.company_role:
+                words.append(f"{name}: {catalogue.role_label(source.role)}")
+            else:
+                words.append(name)
+        return words
 
-def _identity_page(company: Company, *, kind, search, sort, sorts, after, before, size) -> Page:
-    querysets = identity_querysets(company, kind=kind, search=search)
+
+_ROLE_BY_RANK = {role.rank: role.id for role in catalogue.ROLES.values()}
+
+
+def _identity_page(querysets: dict[str, QuerySet], *, sort, sorts, after, before, size) -> Page:
     return paginate(
         list(querysets.values()), sorts.get(sort, sorts["name"]), after=after, before=before, size=size
     )
@@ -203,11 +317,47 @@ def company_identity_page(
     before: str | None = None,
     size: int = 50,
 ) -> Page:
-    page = _identity_page(
-        company, kind=kind, search=search, sort=sort, sorts=SORTS, after=after, before=before, size=size
-    )
-    page.rows = [IdentityRow(KIND_BY_ORDER[row.kind_order], row, row.company_role) for row in page.rows]
+    """One page of the company IAM table. Users are sorted by their effective company role, computed in SQL
+    (`effective_rank`); one more query names the groups it comes from."""
+    querysets = identity_querysets(company, kind=kind, search=search)
+    for kind_id, queryset in querysets.items():
+        if kind_id == USER:
+            # From the user's memberships to their groups' bindings, probing indexes per row: a join through
+            # the group table lets PostgreSQL scan every group binding of the company for each user.
+            their_groups = GroupMembership.objects.filter(user_id=OuterRef(OuterRef("pk"))).values("group_id")
+            groups_rank = RoleBinding.objects.filter(company=company, group_id__in=their_groups).annotate(
+                rank=role_rank_expression("role")
+            )
+            best = Coalesce(Subquery(groups_rank.order_by("-rank").values("rank")[:1]), 0)
+            querysets[kind_id] = queryset.annotate(effective_rank=Greatest("role_rank", best))
+        else:
+            querysets[kind_id] = queryset.annotate(effective_rank=F("role_rank"))
+    page = _identity_page(querysets, sort=sort, sorts=SORTS, after=after, before=before, size=size)
+    rows = [
+        IdentityRow(KIND_BY_ORDER[row.kind_order], row, _ROLE_BY_RANK.get(row.effective_rank))
+        for row in page.rows
+    ]
+    _attach_company_role_sources(company, rows)
+    page.rows = rows
     return page
+
+
+def _attach_company_role_sources(company: Company, rows: list[IdentityRow]) -> None:
+    users = {row.obj.pk: row for row in rows if row.kind == USER}
+    for row in users.values():
+        if row.obj.company_role:
+            row.sources.append(RoleSource(row.obj.company_role))
+    if not users:
+        return
+    group_role = RoleBinding.objects.filter(company=company, group_id=OuterRef("group_id")).values("role")[:1]
+    memberships = (
+        GroupMembership.objects.filter(user_id__in=users, group__company=company)
+        .annotate(group_role=Subquery(group_role))
+        .values_list("user_id", "group__name", "group_role")
+        .order_by("group__name")
+    )
+    for user_id, group_name, role in memberships:
+        users[user_id].sources.append(RoleSource(role, group_name))
 
 
 def identity_counts(company: Company, *, kind: str | None = None, search: str = "") -> dict[str, int]:
@@ -219,9 +369,11 @@ def identity_counts(company: Company, *, kind: str | None = None, search: str = 
         .filter(search_q(SERVICE_ACCOUNT, search))
         .count(),
     }
-    by_kind = {USER: "users", GROUP: "groups", SERVICE_ACCOUNT: "service_accounts"}
-    counts["total"] = counts[by_kind[kind]] if kind in by_kind else sum(counts.values())
+    counts["total"] = counts[_COUNT_NAMES[kind]] if kind in _COUNT_NAMES else sum(counts.values())
     return counts
+
+
+_COUNT_NAMES = {USER: "users", GROUP: "groups", SERVICE_ACCOUNT: "service_accounts"}
 
 
 # -- the project IAM table ------------------------------------------------------------------------
@@ -300,6 +452,7 @@ def project_identity_page(
     project: Project,
     environments: list[Environment],
     *,
+    members_only: bool = False,
     kind: str | None = None,
     search: str = "",
     sort: str = "name",
@@ -307,11 +460,14 @@ def project_identity_page(
     before: str | None = None,
     size: int = 50,
 ) -> Page:
-    """One page of the company's identities, each with its roles on the project and on `environments`."""
+    """One page of the company's identities, each with its roles on the project and on `environments`.
+
+    With members_only (for viewers who may not manage the project's identities), only the identities that
+    have access to the project, found by the names shown (see `project_identity_querysets`)."""
     page = _identity_page(
-        project.company,
-        kind=kind,
-        search=search,
+        project_identity_querysets(
+            project, environments, members_only=members_only, kind=kind, search=search
+        ),
         sort=sort,
         sorts=PROJECT_SORTS,
         after=after,
@@ -322,6 +478,68 @@ def project_identity_page(
     _attach_project_roles(project, environments, rows)
     page.rows = rows
     return page
+
+
+def project_identity_querysets(
+    project: Project,
+    environments: list[Environment],
+    *,
+    members_only: bool,
+    kind: str | None = None,
+    search: str = "",
+) -> dict[str, QuerySet]:
+    """The Project IAM table's querysets: the whole company directory, or with members_only the identities
+    that reach the project (`_reaching`), searched by the name the table shows, never by email or client id."""
+    if not members_only:
+        return identity_querysets(project.company, kind=kind, search=search)
+    querysets = identity_querysets(project.company, kind=kind)
+    for kind_id, queryset in querysets.items():
+        queryset = queryset.filter(_reaching(project, environments, kind_id))
+        if search.strip():
+            queryset = queryset.filter(display__icontains=search.strip())
+        querysets[kind_id] = queryset
+    return querysets
+
+
+def _reaching(project: Project, environments: list[Environment], kind: str) -> Q:
+    """The identities of `kind` that reach the project: through a company role that shows every project, or
+    a role of their own or of one of their groups on the project or on one of `environments` (those the
+    viewer sees) — the test of `ProjectIdentityRow.has_access`. Found from the project's side (its bindings,
+    their groups' members), so that it costs what the project's bindings cost, not the company's size."""
+    bindings = RoleBinding.objects.filter(
+        Q(company_id=project.company_id, role__in=_PROJECT_VIEW_ROLES)
+        | Q(project_id=project.pk)
+        | Q(environment_id__in=[environment.pk for environment in environments])
+    )
+    field = f"{KINDS[kind].field}_id"
+    reached = Q(pk__in=bindings.filter(**{f"{field}__isnull": False}).values(field))
+    if kind == USER:
+        groups = bindings.filter(group_id__isnull=False).values("group_id")
+        reached |= Q(pk__in=GroupMembership.objects.filter(group_id__in=groups).values("user_id"))
+    return reached
+
+
+def project_identity_counts(
+    project: Project, environments: list[Environment], *, members_only: bool, kind=None, search: str = ""
+) -> dict[str, int]:
+    """The counts of the Project IAM table: those of the company directory (`identity_counts`), or with
+    members_only those of the identities that reach the project (users counted from the company's side, as
+    `company_user_count` does)."""
+    if not members_only:
+        return identity_counts(project.company, kind=kind, search=search)
+    counts = dict.fromkeys(_COUNT_NAMES.values(), 0)
+    for kind_id in KINDS if kind is None else [kind]:
+        if kind_id == USER:
+            members = User.objects.filter(company_user_q(project.company))
+            members = members.annotate(display=_USER_DISPLAY)
+        else:
+            members = KINDS[kind_id].model.objects.filter(company=project.company).annotate(display=F("name"))
+        members = members.filter(_reaching(project, environments, kind_id))
+        if search.strip():
+            members = members.filter(display__icontains=search.strip())
+        counts[_COUNT_NAMES[kind_id]] = members.count()
+    counts["total"] = sum(counts.values())
+    return counts
 
 
 def _attach_project_roles(
@@ -390,6 +608,19 @@ def project_own_roles(subject: Subject, project: Project) -> dict:
     ):
         roles["project" if project_id else environment_id] = role
     return roles
+
+
+def roles_adding_nothing(access: AccessResolver, inherited: list[Grant], level: Level) -> list[str]:
+    """The roles that, bound at `level`, would give the identity (`access`) no capability its `inherited`
+    grants do not already give: choosing them changes nothing, as the dialog says before saving."""
+    return [
+        role
+        for role in catalogue.ROLES_BY_LEVEL[level]
+        if all(
+            access.can_with(capability.name, inherited)
+            for capability in catalogue.capabilities_of(role, level)
+        )
+    ]
 
 
 def inherited_capabilities(grants: tuple[Grant, ...]) -> list[str]:

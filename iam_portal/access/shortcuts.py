@@ -2,14 +2,23 @@
 
 The rule everywhere: what you cannot see does not exist for you (404); what you can see but may not
 change is forbidden (403). Objects are always looked up inside the company (and project) of the URL,
-so an id from another company is a 404.
+so an id from another company is a 404. And after a change, `done_or_leave` answers from where the person
+may still be.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
+from iam_portal.access import catalogue, selectors
+from iam_portal.access.catalogue import Level
+from iam_portal.access.resolver import AccessResolver
+from iam_portal.access.services import LAST_OWNER_MESSAGE
+from iam_portal.htmx import done, leave
 from iam_portal.orgs.models import Company, Project
+
+MANAGE_COMPANY, MANAGE_PROJECT = "company.identities.manage", "project.identities.manage"
 
 
 def company_for(request, slug: str, *, manage: bool = False, section: str = "overview") -> Company:
@@ -22,15 +31,87 @@ def company_for(request, slug: str, *, manage: bool = False, section: str = "ove
     return company
 
 
-def project_for(request, company_slug: str, project_slug: str, *, manage: bool = False) -> Project:
+def project_for(
+    request, company_slug: str, project_slug: str, *, manage: bool = False, section: str = "project_iam"
+) -> Project:
+    """The project of the URL; `section` is the sidebar entry it highlights ("project" for its overview)."""
     project = get_object_or_404(
         Project.objects.select_related("company"), company__slug=company_slug, slug=project_slug
     )
     if not request.access.can("project.view", project):
         raise Http404("No such project.")
-    request.nav_company, request.nav_section = project.company, "overview"
+    request.nav_company, request.nav_project, request.nav_section = project.company, project, section
     if manage and not request.access.can("project.identities.manage", project):
         raise PermissionDenied(
             "Only Project Administrators and Company Owners may change this project's roles."
         )
     return project
+
+
+def done_or_leave(
+    request,
+    message: str,
+    *,
+    redirect_to: str,
+    company: Company,
+    project: Project | None = None,
+    need: str = MANAGE_COMPANY,
+    gone: bool = False,
+) -> HttpResponse:
+    """`done()` (or, when the page shown is `gone`, `leave` for `redirect_to`) — unless the change took from
+    the signed-in person what the page needs (`need` on the project, or else on the company): they demoted
+    or removed themselves. Then they `leave` for the nearest page they can still reach (the project's IAM,
+    the company, their companies), never for a table that now answers 404."""
+    access = AccessResolver(request.user)  # a fresh one: request.access remembers the rights from before
+    if access.can(need, project or company):
+        if gone:
+            return leave(request, message, to=redirect_to)
+        return done(request, message, redirect_to=redirect_to)
+    if project is not None and access.can("project.view", project):
+        to = reverse("project_iam", args=[company.slug, project.slug])
+    elif access.has_company_access(company):
+        to = reverse("company_overview", args=[company.slug])
+    else:
+        to = reverse("home")
+    return leave(request, message, to=to)
+
+
+# What a dialog warns the signed-in person they would lose ("This is you."), in words.
+_LOSSES = {
+    "company": "lose access to {company}",
+    MANAGE_COMPANY: "no longer manage the identities of {company} (IAM, Users, Groups, Service accounts)",
+    "project": "lose access to {project}",
+    MANAGE_PROJECT: "no longer change the roles on {project}",
+}
+
+
+def you_would_lose(loss: str, *, company: Company, project: Project | None = None, roles=()) -> str:
+    """The sentence "You will lose access to Webshop." or, for the `roles` of a choice that would do it, "With
+    no project role or Guest, you will …" (None in `roles`: no role)."""
+    words = _LOSSES[loss].format(company=company, project=project)
+    if not roles:
+        return f"You will {words}."
+    labels = [catalogue.role_label(role) or ("no project role" if project else "no role") for role in roles]
+    choice = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+    return f"With {choice}, you will {words}."
+
+
+def last_owner_reason(company: Company, **without) -> str:
+    """Why a removal dialog cannot go ahead, or "" when it can: it would leave the company without a Company
+    Owner (`without` as for `selectors.company_keeps_an_owner`). The services refuse it anyway."""
+    if selectors.company_keeps_an_owner(company, **without):
+        return ""
+    return LAST_OWNER_MESSAGE.format(company=company)
+
+
+def company_role_choice(request, company: Company, subject, field) -> list[str]:
+    """Before a company role is chosen for `subject` (a user or a group): disables in the form `field` the
+    roles the last-owner rule forbids, saying why in its help (the service refuses them anyway), and returns
+    what the choice would take from the signed-in person, for "This is you."."""
+    locked = selectors.company_roles_leaving_no_owner(company, subject)
+    if locked:
+        field.widget.disabled = frozenset(locked)
+        field.help_text = "Only Company Owner can be chosen. " + LAST_OWNER_MESSAGE.format(company=company)
+    choices = [role for role in catalogue.ROLES_BY_LEVEL[Level.COMPANY] if role not in locked]
+    losing = selectors.roles_taking_away(request.access, MANAGE_COMPANY, subject, company, choices)
+    return [you_would_lose(MANAGE_COMPANY, company=company, roles=losing)] if losing else []

@@ -126,13 +126,17 @@ def company_users(company: Company) -> QuerySet[User]:
     )
 
 
-def company_user_count(company: Company, *, search: str = "") -> int:
-    """How many users have access, counted from the company's side (its bindings and its groups' members),
-    so the cost follows the company's size rather than the number of accounts in the Console."""
+def company_user_q(company: Company) -> Q:
+    """The users with access to the company, found from its side (its bindings and its groups' members), so
+    that counting them costs what the company's size costs rather than the number of accounts in the Console."""
     direct = RoleBinding.objects.filter(company=company, user__isnull=False).values("user_id")
     via_groups = GroupMembership.objects.filter(group__company=company).values("user_id")
-    users = User.objects.filter(Q(pk__in=direct) | Q(pk__in=via_groups))
-    return users.filter(search_q(USER, search)).count()
+    return Q(pk__in=direct) | Q(pk__in=via_groups)
+
+
+def company_user_count(company: Company, *, search: str = "") -> int:
+    """How many users have access (`company_user_q`) and match the search."""
+    return User.objects.filter(company_user_q(company)).filter(search_q(USER, search)).count()
 
 
 def company_subjects(company: Company, kind: str) -> QuerySet:

@@ -22,9 +22,18 @@ from iam_portal.access.services import (
     company_role_set,
     project_roles_set,
 )
-from iam_portal.access.shortcuts import company_for, project_for
+from iam_portal.access.shortcuts import (
+    MANAGE_COMPANY,
+    MANAGE_PROJECT,
+    company_for,
+    company_role_choice,
+    done_or_leave,
+    last_owner_reason,
+    project_for,
+    you_would_lose,
+)
 from iam_portal.access.subjects import KIND_LABELS, SERVICE_ACCOUNT, USER, company_subject, subject_name
-from iam_portal.htmx import done, partial
+from iam_portal.htmx import partial
 from iam_portal.identities import views as identity_views
 from iam_portal.pagination import table_state
 
@@ -54,6 +63,7 @@ def company_role_edit(request, company, kind, pk):
     subject = company_subject(company, kind, pk)
     current = selectors.binding_role(subject, company)
     form = CompanyRoleForm(request.POST or None, initial={"role": current})
+    you_lose = company_role_choice(request, company, subject, form.fields["role"])  # said before saving
     if request.method == "POST" and form.is_valid():
         role = form.cleaned_data["role"]
         try:
@@ -61,10 +71,11 @@ def company_role_edit(request, company, kind, pk):
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            return done(
+            return done_or_leave(
                 request,
                 f"{subject_name(subject)} is now {catalogue.role_label(role)} of {company}.",
                 redirect_to=reverse("company_iam", args=[company.slug]),
+                company=company,
             )
     context = {
         "company": company,
@@ -76,6 +87,7 @@ def company_role_edit(request, company, kind, pk):
         "current_role_id": current,
         "form": form,
         "in_groups": kind == USER and selectors.user_in_company_groups(company, subject),
+        "you_lose": you_lose,
     }
     return render(request, partial(request, "access/company_role_edit.html"), context)
 
@@ -98,11 +110,19 @@ def company_identity_remove(request, company, kind, pk):
         except ActionRefused as refused:
             error = str(refused)
         else:
-            return done(
+            return done_or_leave(
                 request,
                 f"{subject_name(user)} no longer has direct access to {company}.",
                 redirect_to=reverse("company_iam", args=[company.slug]),
+                company=company,
             )
+    groups = selectors.user_groups_in(company, user)
+    access = request.access
+    you_lose = []
+    if user.pk == request.user.pk and not groups and not access.sees_everything:
+        you_lose.append(you_would_lose("company", company=company))
+    elif selectors.takes_away(access, MANAGE_COMPANY, user, company):
+        you_lose.append(you_would_lose(MANAGE_COMPANY, company=company))
     context = {
         "company": company,
         "subject": user,
@@ -110,7 +130,9 @@ def company_identity_remove(request, company, kind, pk):
         "kind": kind,
         "error": error,
         "bindings": selectors.company_bindings_listed(user, company),
-        "groups": selectors.user_groups_in(company, user),
+        "groups": groups,
+        "you_lose": you_lose,
+        "last_owner": last_owner_reason(company, without_direct_role_of=user),
     }
     return render(request, partial(request, "access/company_identity_remove.html"), context)
 
@@ -121,20 +143,30 @@ def company_identity_remove(request, company, kind, pk):
 @require_GET
 @login_required
 def project_iam(request, company, project):
+    """The whole company directory for those who may manage the project's identities; anyone else who may
+    view the project sees only who has access to it, by name (no emails, no client ids: contact details and
+    credentials' ids are the company directory's, which is the managers')."""
     project = project_for(request, company, project)
     access = request.access
     params = table_state(request, selectors.PROJECT_SORTS, KIND_LABELS)
     environments = list(access.visible_environments(project).order_by("position", "env_id"))
-    page = selectors.project_identity_page(project, environments, size=settings.PAGE_SIZE, **params)
+    can_edit = access.can("project.identities.manage", project)
+    members_only = not can_edit
+    page = selectors.project_identity_page(
+        project, environments, members_only=members_only, size=settings.PAGE_SIZE, **params
+    )
+    counts = selectors.project_identity_counts(
+        project, environments, members_only=members_only, kind=params["kind"], search=params["search"]
+    )
     context = {
         "company": project.company,
         "project": project,
         "environments": environments,
         "page": page,
-        "counts": selectors.identity_counts(project.company, kind=params["kind"], search=params["search"]),
+        "counts": counts,
         "params": params,
         "kinds": KIND_LABELS,
-        "can_edit": access.can("project.identities.manage", project),
+        "can_edit": can_edit,
         "can_add": access.can("company.identities.manage", project.company),
     }
     return render(request, partial(request, "access/project_iam.html", "table"), context)
@@ -146,11 +178,23 @@ def project_role_edit(request, company, project, kind, pk):
     project = project_for(request, company, project, manage=True)
     subject = company_subject(project.company, kind, pk)
     environments = selectors.project_environments(project)
-    form = ProjectRolesForm(
-        request.POST or None,
-        initial=ProjectRolesForm.initial_for(selectors.project_own_roles(subject, project), environments),
-        environments=environments,
-    )
+    initial = ProjectRolesForm.initial_for(selectors.project_own_roles(subject, project), environments)
+    # Opened from "Add user" for someone already in the company: the roles chosen there, to save here.
+    offered = request.method == "GET" and "offered" in request.GET
+    if offered:
+        initial |= ProjectRolesForm.offered(request.GET, environments)
+    form = ProjectRolesForm(request.POST or None, initial=initial, environments=environments)
+    # Said before saving: the project roles that add nothing to what the subject inherits, and what the
+    # choice would take from the signed-in person when it is their own role or their group's.
+    grants = AccessResolver(subject).grants(project)
+    inherited = [g for g in grants if g.level == Level.COMPANY or g.group_name is not None]
+    adding_nothing = selectors.roles_adding_nothing(AccessResolver(subject), inherited, Level.PROJECT)
+    if adding_nothing:
+        form.fields["project_role"].widget.notes = dict.fromkeys(adding_nothing, "already inherited")
+        form.fields["project_role"].help_text = (
+            f"Roles marked “already inherited” add nothing: {subject_name(subject)} already has everything "
+            "they allow here, through the roles above."
+        )
     if request.method == "POST" and form.is_valid():
         try:
             project_roles_set(
@@ -163,12 +207,32 @@ def project_role_edit(request, company, project, kind, pk):
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            return done(
+            message = f"The roles of {subject_name(subject)} on {project} were saved."
+            if form.project_role() in adding_nothing:
+                message += (
+                    f" Their project role {catalogue.role_label(form.project_role())} adds nothing to what "
+                    "they inherit."
+                )
+            return done_or_leave(
                 request,
-                f"The roles of {subject_name(subject)} on {project} were saved.",
+                message,
                 redirect_to=reverse("project_iam", args=[project.company.slug, project.slug]),
+                company=project.company,
+                project=project,
+                need=MANAGE_PROJECT,
             )
-    grants = AccessResolver(subject).grants(project)
+    choices = [None, *catalogue.ROLES_BY_LEVEL[Level.PROJECT]]
+    losing_view = selectors.roles_taking_away(request.access, "project.view", subject, project, choices)
+    losing_edit = [
+        role
+        for role in selectors.roles_taking_away(request.access, MANAGE_PROJECT, subject, project, choices)
+        if role not in losing_view
+    ]
+    you_lose = [
+        you_would_lose(loss, company=project.company, project=project, roles=roles)
+        for loss, roles in (("project", losing_view), (MANAGE_PROJECT, losing_edit))
+        if roles
+    ]
     context = {
         "company": project.company,
         "project": project,
@@ -177,7 +241,12 @@ def project_role_edit(request, company, project, kind, pk):
         "kind": kind,
         "kind_label": KIND_LABELS[kind],
         "form": form,
-        "inherited": [g for g in grants if g.level == Level.COMPANY or g.group_name is not None],
+        "inherited": inherited,
         "inherited_capabilities": selectors.inherited_capabilities(grants),
+        "you_lose": you_lose,
+        "offered": offered,
+        "company_role": catalogue.role_label(selectors.binding_role(subject, project.company))
+        if offered
+        else "",
     }
     return render(request, partial(request, "access/project_role_edit.html"), context)

@@ -118,7 +118,8 @@ class AddMembersForm(forms.Form):
 
 
 class _ServiceAccountFields(forms.Form):
-    """What describes a new service account, from the company's page or from a project."""
+    """What describes a new service account, from the company's page or from a project: both dialogs show
+    the name, the company role, then how it signs in (each form's `field_order`)."""
 
     name = forms.CharField(
         label="Name",
@@ -131,6 +132,10 @@ class _ServiceAccountFields(forms.Form):
         choices=ServiceAccount.AuthMethod.choices,
         initial=ServiceAccount.AuthMethod.CLIENT_SECRET_BASIC,
         widget=forms.RadioSelect,
+        help_text=(
+            "Client Secret Basic: the Console generates a secret for the machine. Private Key JWT: the machine "
+            "signs its requests with its own private key."
+        ),
     )
     public_key = forms.CharField(
         label="Public key",
@@ -187,7 +192,7 @@ class ServiceAccountForm(_UniqueNameMixin, _ServiceAccountFields):
     model, what, instance = ServiceAccount, "service account", None
 
     role = role_field(Level.COMPANY, label="Company role")
-    field_order = ("name", "role", "auth_method", "public_key")
+    field_order = ("name", "role", "auth_method", "public_key")  # as ProjectAddServiceAccountForm
 
     def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,3 +209,4 @@ class ProjectAddUserForm(ProjectRolesForm):
 
 class ProjectAddServiceAccountForm(_ServiceAccountFields, ProjectRolesForm):
     company_role = role_field(Level.COMPANY, label="Company role")
+    field_order = ("name", "company_role", "auth_method", "public_key")  # as ServiceAccountForm

@@ -57,6 +57,15 @@ def _person_rows(users: QuerySet[User], search: str) -> QuerySet[User]:
     )
 
 
+def company_member(company: Company, email: str) -> User | None:
+    """The active account with this email when it already has a company role of its own in the company."""
+    return (
+        User.objects.filter(email__iexact=email.strip(), is_active=True)
+        .filter(Exists(RoleBinding.objects.filter(company=company, user_id=OuterRef("pk"))))
+        .first()
+    )
+
+
 def user_rows(company: Company, *, search: str = "") -> QuerySet:
     return _person_rows(company_users(company), search)
 

@@ -1,22 +1,31 @@
 """Users, Groups and Service accounts pages of a company."""
 
+import json
+
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from iam_portal.access import catalogue
 from iam_portal.access import selectors as access_selectors
 from iam_portal.access.services import ActionRefused
-from iam_portal.access.shortcuts import company_for, project_for
+from iam_portal.access.shortcuts import (
+    MANAGE_COMPANY,
+    company_for,
+    company_role_choice,
+    done_or_leave,
+    last_owner_reason,
+    project_for,
+    you_would_lose,
+)
 from iam_portal.access.subjects import GROUP, SERVICE_ACCOUNT, USER, company_subject, company_user_count
 from iam_portal.htmx import announce, done, opened_from, partial
 from iam_portal.identities import selectors, services
@@ -87,17 +96,27 @@ def company_user_remove(request, company, pk):
         except ActionRefused as refused:
             error = str(refused)
         else:
-            return done(
+            return done_or_leave(
                 request,
                 f"{user.display_name} was removed from {company}.",
                 redirect_to=reverse("company_users", args=[company.slug]),
+                company=company,
             )
+    access = request.access
+    you_lose = []
+    if user.pk == request.user.pk:  # their roles and groups all go: only root keys are left
+        if not access.sees_everything:
+            you_lose.append(you_would_lose("company", company=company))
+        elif not access.can_with(MANAGE_COMPANY, []):
+            you_lose.append(you_would_lose(MANAGE_COMPANY, company=company))
     context = {
         "company": company,
         "subject": user,
         "error": error,
         "bindings": access_selectors.company_bindings_listed(user, company),
         "groups": access_selectors.user_groups_in(company, user),
+        "you_lose": you_lose,
+        "last_owner": last_owner_reason(company, without_user=user),
     }
     return render(request, partial(request, "identities/user_remove.html"), context)
 
@@ -187,6 +206,7 @@ def group_edit(request, company, group):
         instance=group,
         initial={"name": group.name, "role": access_selectors.binding_role(group, company)},
     )
+    you_lose = company_role_choice(request, company, group, form.fields["role"])  # said before saving
     if request.method == "POST" and form.is_valid():
         try:
             services.group_update(
@@ -199,12 +219,18 @@ def group_edit(request, company, group):
             form.add_error(None, str(refused))
         else:
             role = catalogue.role_label(form.cleaned_data["role"])
-            return done(
+            return done_or_leave(
                 request,
                 f"Group {group.name} was saved; its company role is {role}.",
                 redirect_to=reverse("group_detail", args=[company.slug, group.pk]),
+                company=company,
             )
-    context = {"company": company, "group": group, "form": form}
+    context = {
+        "company": company,
+        "group": group,
+        "form": form,
+        "you_lose": you_lose,
+    }
     return render(request, partial(request, "identities/group_edit.html"), context)
 
 
@@ -253,17 +279,28 @@ def group_remove_member(request, company, group, user):
         except ActionRefused as refused:
             error = str(refused)
         else:
-            return done(
+            return done_or_leave(
                 request,
                 f"{member.display_name} was removed from {group.name}.",
                 redirect_to=reverse("group_detail", args=[company.slug, group.pk]),
+                company=company,
             )
+    left = selectors.access_left_without(group, member)
+    access = request.access
+    you_lose = []
+    if member.pk == request.user.pk:
+        if not (left["direct_role"] or left["other_groups"] or access.sees_everything):
+            you_lose.append(you_would_lose("company", company=company))
+        elif access_selectors.takes_away(access, MANAGE_COMPANY, group, company):
+            you_lose.append(you_would_lose(MANAGE_COMPANY, company=company))
     context = {
         "company": company,
         "group": group,
         "member": member,
         "error": error,
-        **selectors.access_left_without(group, member),
+        **left,
+        "you_lose": you_lose,
+        "last_owner": last_owner_reason(company, without_membership=(group, member)),
     }
     return render(request, partial(request, "identities/group_remove_member.html"), context)
 
@@ -287,15 +324,31 @@ def group_delete(request, company, group):
                 company, GROUP, pk
             )  # Model.delete() cleared the pk even though it was rolled back
         else:
-            messages.success(request, f"Group {group.name} was deleted.")
-            target = reverse("company_groups", args=[company.slug])
-            return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+            return done_or_leave(
+                request,
+                f"Group {group.name} was deleted.",
+                redirect_to=reverse("company_groups", args=[company.slug]),
+                company=company,
+                gone=True,
+            )
+    losses = selectors.group_deletion_losses(group, shown=LOSING_ACCESS_SHOWN)
+    access = request.access
+    you_lose = []
+    if (
+        selectors.members_losing_access(group).filter(pk=request.user.pk).exists()
+        and not access.sees_everything
+    ):
+        you_lose.append(you_would_lose("company", company=company))
+    elif access_selectors.takes_away(access, MANAGE_COMPANY, group, company):
+        you_lose.append(you_would_lose(MANAGE_COMPANY, company=company))
     context = {
         "company": company,
         "group": group,
         "error": error,
         "bindings": access_selectors.bindings_of(group),
-        **selectors.group_deletion_losses(group, shown=LOSING_ACCESS_SHOWN),
+        **losses,
+        "you_lose": you_lose,
+        "last_owner": last_owner_reason(company, without_group=group),
     }
     return render(request, partial(request, "identities/group_delete.html"), context)
 
@@ -350,8 +403,10 @@ def service_account_add(request, company):
 @require_http_methods(["GET", "POST"])
 @login_required
 def service_account_delete(request, company, pk, *, back: str = "company_service_accounts"):
-    """Delete a service account for good. `back` is the page a no-JavaScript form returns to."""
-    company = company_for(request, company, manage=True, section="service_accounts")
+    """Delete a service account for good. `back` is the page a no-JavaScript form returns to (and the
+    sidebar entry it highlights)."""
+    section = "iam" if back == "company_iam" else "service_accounts"
+    company = company_for(request, company, manage=True, section=section)
     account = company_subject(company, SERVICE_ACCOUNT, pk)
     error = None
     if request.method == "POST":
@@ -427,6 +482,9 @@ def project_user_add(request, company, project):
         request.POST or None, environments=access_selectors.project_environments(project)
     )
     if request.method == "POST" and form.is_valid():
+        member = selectors.company_member(project.company, form.cleaned_data["email"])
+        if member is not None:
+            return _offer_project_roles(request, project, member, form)
         try:
             user = services.project_user_add(
                 actor=request.user,
@@ -448,6 +506,21 @@ def project_user_add(request, company, project):
             )
     context = {"company": project.company, "project": project, "form": form}
     return render(request, partial(request, "identities/project_user_add.html"), context)
+
+
+def _offer_project_roles(request, project, member, form) -> HttpResponse:
+    """The person is already a member of the company: instead of refusing, open their Edit project roles
+    dialog with the roles just chosen filled in, to save there (their company role stays as it is). htmx
+    loads it into the open dialog without touching the page's URL; without JavaScript it is a redirect."""
+    roles = {"project_role": form.cleaned_data["project_role"], "offered": "1"}
+    roles |= {form.env_field(env): form.cleaned_data[form.env_field(env)] for env in form.environments}
+    url = reverse("project_role_edit", args=[project.company.slug, project.slug, USER, member.pk])
+    url += "?" + urlencode(roles)
+    if not request.htmx:
+        return redirect(url)
+    response = HttpResponse()
+    response["HX-Location"] = json.dumps({"path": url, "target": "#dialog", "push": "false"})
+    return response
 
 
 @sensitive_variables("created", "response")

@@ -7,6 +7,7 @@ def navigation(request):
     return {
         "nav_companies": request.access.companies().only("slug", "name"),
         "nav_company": company,
+        "nav_project": getattr(request, "nav_project", None),
         "nav_section": getattr(request, "nav_section", ""),
         "nav_can_manage": bool(company) and request.access.can("company.identities.manage", company),
     }

@@ -43,7 +43,7 @@ def company_overview(request, company):
 @require_GET
 @login_required
 def project_overview(request, company, project):
-    project = project_for(request, company, project)
+    project = project_for(request, company, project, section="project")
     access = request.access
     my_role = access.role_on(project)
     environments = list(access.visible_environments(project).order_by("position", "env_id"))

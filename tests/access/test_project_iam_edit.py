@@ -262,8 +262,8 @@ def test_unknown_kind_and_users_without_company_access_are_404(demo, login, newc
 
 def test_dialog_shows_inherited_company_roles_and_their_meaning(demo, login):
     body = login("pm").get(edit_url(demo, demo.user("junior1")), headers=HX).content.decode()
-    assert "Guest on company acme (direct)" in body
-    assert "Developer on company acme (via group &quot;Acme Developers&quot;)" in body
+    assert "Guest on company Acme (direct)" in body  # names in sentences, not ids
+    assert "Developer on company Acme (via group &quot;Acme Developers&quot;)" in body
     assert "commit configuration changes" in body  # what Developer on the company means on the project
     assert "<html" not in body
     # The selects start from the current own roles.
@@ -273,7 +273,7 @@ def test_dialog_shows_inherited_company_roles_and_their_meaning(demo, login):
 
 def test_dialog_says_when_nothing_is_inherited(demo, login):
     body = login("owner").get(edit_url(demo, demo.user("designer1")), headers=HX).content.decode()
-    assert "Guest on company acme (direct)" in body
+    assert "Guest on company Acme (direct)" in body  # names in sentences, not ids
     assert "nothing. Without a role below" in body
 
 

@@ -9,9 +9,21 @@ project: tests/identities/test_project_add.py.
 import pytest
 from django.urls import reverse
 
-from iam_portal.access.catalogue import DEVELOPER, MAINTAINER
+from iam_portal.access.catalogue import DEVELOPER, GUEST, MAINTAINER
 from iam_portal.access.models import RoleBinding
-from tests.helpers import ADD, EDIT, HX, NONE, PROJECT_LEVELS, VIEW, assert_access_matrix, project_matrix
+from iam_portal.identities.models import User
+from tests.helpers import (
+    ADD,
+    EDIT,
+    HX,
+    NONE,
+    PROJECT_LEVELS,
+    VIEW,
+    assert_access_matrix,
+    bind,
+    project_matrix,
+    row_html,
+)
 
 
 def urls(demo):
@@ -65,6 +77,32 @@ def test_pages(demo, persona, headers):
 
     assert_access_matrix(persona, matrix, get=u["iam"], headers=headers, then=shows_what_the_level_allows)
     assert_access_matrix(persona, matrix, get=u["overview"], headers=headers)
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])
+def test_only_those_who_manage_the_project_see_the_company_directory(demo, persona, headers):
+    """Managers see every identity of the company, with emails and client ids. Any other viewer sees only the
+    identities that have access to the project, by name: who to ask about Webshop, not the company's
+    address book (emails) nor the ids half of the machines' credentials (client ids)."""
+    outsider = User.objects.create_user("outsider@acme.test", "x", full_name="Otto Outsider")
+    bind(outsider, GUEST, demo.acme)  # a company member without access to Webshop
+    senior = demo.user("senior")
+    u = urls(demo)
+
+    def shows_what_the_level_allows(who, response):
+        body = response.content.decode()
+        directory = PROJECT_LEVELS[who] in (EDIT, ADD)
+        assert bool(row_html(body, f"project-identity-user-{outsider.pk}")) is directory
+        assert ("Otto Outsider" in body) is directory
+        assert bool(row_html(body, f"project-identity-user-{senior.pk}"))  # a project Maintainer: listed
+        assert ("senior@acme.test" in body) is directory
+        assert ("owner@acme.test" in body) is directory
+        assert (demo.deployer.client_id in body) is directory
+        assert "ci-deployer" in body  # a company Maintainer reaches every project
+        assert ("@" in body.split("<tbody>")[1]) is directory  # no email at all in a viewer's rows
+
+    matrix = project_matrix({NONE: 404, VIEW: 200, EDIT: 200, ADD: 200})
+    assert_access_matrix(persona, matrix, get=u["iam"], headers=headers, then=shows_what_the_level_allows)
 
 
 # -- editing project and environment roles ------------------------------------------------------------

@@ -44,21 +44,31 @@ def build(identities: int, environments: int):
     return owner
 
 
-def page_queries(client, owner, **params) -> tuple[int, int]:
+def page_queries(client, viewer, **params) -> tuple[int, int]:
     """The queries of the full page and of its htmx partial."""
-    client.force_login(owner)
+    client.force_login(viewer)
     url = reverse("project_iam", args=["bench", "shop"])
     return tuple(count_queries(client, url, params, **headers) for headers in ({}, HX))
 
 
+def viewer_of(project: Project) -> User:
+    """A Reporter of the project: a viewer who may not manage its identities (it shows its members only)."""
+    viewer = User.objects.create_user("viewer@bench.test", "x", full_name="Vera Viewer")
+    bind(viewer, GUEST, project.company)
+    bind(viewer, REPORTER, project)
+    return viewer
+
+
+@pytest.mark.parametrize("who", ["owner", "viewer"])
 @pytest.mark.parametrize("params", [{}, {"q": "u0"}, {"type": "user"}], ids=["all", "search", "users"])
-def test_query_count_is_fixed(db, client, params):
+def test_query_count_is_fixed(db, client, params, who):
     results = {}
     for identities, environments in ((2, 2), (200, 2), (2, 6), (200, 6)):
         Company.objects.filter(slug="bench").delete()
         User.objects.filter(email__endswith="@bench.test").delete()
         owner = build(identities, environments)
-        results[(identities, environments)] = page_queries(client, owner, **params)
+        viewer = owner if who == "owner" else viewer_of(Project.objects.get(slug="shop"))
+        results[(identities, environments)] = page_queries(client, viewer, **params)
     assert len(set(results.values())) == 1, results
     if not params:
         # session, user, project, viewer's grants on the project and on the company, environments,

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.urls import reverse
 
 from iam_portal.access.catalogue import GUEST, REPORTER
@@ -93,6 +94,75 @@ def test_type_filter_search_and_count(demo, login):
     assert names(body) == ["metrics-reader"]
     body = client.get(IAM, {"type": "group", "q": "zzz"}).content.decode()
     assert "No identity matches these filters." in body
+
+
+def count_line(body: str) -> str:
+    span = re.search(r'<span id="project-iam-count"[^>]*>(.*?)</span>', body, re.S).group(1)
+    return re.sub(r"\s+", " ", span).strip()
+
+
+@pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])
+@pytest.mark.parametrize(
+    ("query", "line"),
+    [
+        ({}, "11 identities · 8 users · 1 group · 2 service accounts"),
+        ({"type": "service-account"}, "2 identities"),
+        ({"type": "group"}, "1 identity"),
+        ({"type": "user", "q": "jun"}, "2 identities matching “jun”"),
+    ],
+)
+def test_the_count_follows_the_type_filter(demo, login, headers, query, line):
+    assert count_line(login("owner").get(IAM, query, headers=headers).content.decode()) == line
+
+
+@pytest.fixture
+def outsiders(demo):
+    """Two company members without access to Webshop: a Guest of Acme and a Reporter of Payments only."""
+    guest = User.objects.create_user("guest-only@acme.test", "x", full_name="Gina Guest")
+    bind(guest, GUEST, demo.acme)
+    elsewhere = User.objects.create_user("payments@acme.test", "x", full_name="Pat Payments")
+    bind(elsewhere, GUEST, demo.acme)
+    bind(elsewhere, REPORTER, demo.payments)
+    return guest, elsewhere
+
+
+def test_a_viewer_sees_and_counts_only_who_has_access(demo, login, outsiders):
+    viewer = login("designer1")  # Reporter on Webshop
+    body = viewer.get(IAM).content.decode()
+    assert "Gina Guest" not in body and "Pat Payments" not in body
+    assert count_line(body) == "11 identities · 8 users · 1 group · 2 service accounts"
+    assert "Every identity with access to Webshop" in body
+    assert "Name, email or client id" not in body
+    # The manager's table lists the whole company.
+    managed = login("pm").get(IAM).content.decode()
+    assert "Gina Guest" in managed and "Pat Payments" in managed
+    assert count_line(managed) == "13 identities · 10 users · 1 group · 2 service accounts"
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ({"q": "sara"}, ["Sara Senior"]),
+        ({"q": "senior@acme"}, []),  # not by email: the viewer does not see emails
+        ({"q": "demo-metrics"}, []),  # nor by client id
+        ({"q": "metrics"}, ["metrics-reader"]),
+        ({"q": "gina"}, []),  # no access to Webshop
+        ({"q": "jun", "type": "group"}, []),
+    ],
+)
+def test_a_viewer_searches_by_the_names_shown(demo, login, outsiders, query, found):
+    body = login("designer1").get(IAM, query, headers=HX).content.decode()
+    assert names(body) == found
+    total = len(found)
+    assert count_line(body).startswith(f"{total} identit{'y' if total == 1 else 'ies'}")
+
+
+def test_a_viewer_sees_an_identity_whose_only_access_is_an_environment_role(demo, login, outsiders):
+    guest, _ = outsiders
+    bind(guest, REPORTER, demo.production)
+    body = login("designer1").get(IAM).content.decode()
+    row = project_row(body, "user", guest.pk)
+    assert "no-access" not in row and '<span class="role role-reporter">Reporter</span>' in row
 
 
 def test_sort_by_name_both_ways(demo, login):

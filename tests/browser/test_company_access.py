@@ -59,7 +59,10 @@ def test_iam_table_lists_every_identity_and_filters(signed_in, url, demo):
     deployer = page.locator(f"#identity-service-account-{demo.deployer.pk}")
     expect(deployer).to_contain_text(demo.deployer.client_id)
     expect(deployer.locator(".role")).to_have_text("Maintainer")
-    expect(page.locator(f"#identity-user-{demo.user('junior1').pk}")).to_contain_text("via groups")
+    # A user's effective company role, and where it comes from.
+    junior = page.locator(f"#identity-user-{demo.user('junior1').pk}")
+    expect(junior.locator(".role")).to_have_text("Developer")
+    expect(junior).to_contain_text("via Acme Developers · direct: Guest")
     expect(page.get_by_role("note").first).to_contain_text("Company roles reach further")
 
     page.get_by_label("Identity type").select_option("service-account")
@@ -124,10 +127,14 @@ def test_change_a_company_role(signed_in, url, demo):
     page = signed_in(OWNER)
     page.goto(url("/companies/acme/iam/"))
 
-    # The last Company Owner cannot be demoted: the dialog stays open with the reason.
-    page.locator(f"#identity-user-{owner.pk}").get_by_role("link", name="Edit").click()
-    submit_company_role(page, "Guest", "Save")
-    expect(dialog(page).get_by_role("alert")).to_contain_text("at least one Company Owner")
+    # The last Company Owner cannot be demoted: the dialog says so before saving, the other roles disabled.
+    open_dialog(
+        page.locator(f"#identity-user-{owner.pk}").get_by_role("link", name="Edit"), "Edit company role"
+    )
+    role = dialog(page).get_by_label("Company role")
+    expect(role.locator("option[value=guest]")).to_be_disabled()
+    expect(role.locator("option[value=company-owner]")).to_be_enabled()
+    expect(role).to_have_accessible_description(re.compile("Acme must keep at least one Company Owner"))
     assert company_role(owner, demo.acme) == "company-owner"
     dialog(page).get_by_role("link", name="Close").click()
     expect_dialog_closed(page)
@@ -168,9 +175,9 @@ def test_remove_direct_access_keeps_group_membership(signed_in, url, demo):
 
     expect_dialog_closed(page)
     expect(page.locator("#messages")).to_contain_text("Jun One no longer has direct access to Acme.")
-    # Still listed: the group membership keeps them in the company, without a role of their own.
-    expect(row).to_contain_text("No direct role")
-    expect(row).to_contain_text("via groups")
+    # Still listed: the group membership keeps them in the company, with the group's role only.
+    expect(row.locator(".role")).to_have_text("Developer")
+    expect(row.locator(".role-source")).to_have_text("via Acme Developers")
     assert not RoleBinding.objects.filter(user=junior).exists()
     assert GroupMembership.objects.filter(user=junior, group=demo.developers).exists()
 

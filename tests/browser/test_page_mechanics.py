@@ -68,7 +68,7 @@ def test_back_restores_the_whole_page(signed_in, url, demo, name, search):
     page.go_forward()
     expect(page).to_have_url(searched)
     expect_whole_page(page, heading)
-    page.get_by_role("navigation", name="Acme").get_by_role("link", name="Overview").click()
+    page.get_by_role("navigation", name="Acme").get_by_role("link", name="Overview", exact=True).click()
     expect(page).to_have_url(url("/companies/acme/"))
     page.go_back()
     expect_whole_page(page, heading)

@@ -109,3 +109,72 @@ def test_reporter_sees_the_project_iam_read_only(signed_in, url, demo):
     edit = url(f"/companies/acme/projects/webshop/iam/user/{demo.user('junior1').pk}/edit/")
     response = page.goto(edit)
     assert response.status == 403
+
+
+def test_a_project_administrator_removing_their_own_role_is_warned_and_lands_on_the_company(
+    signed_in, url, demo
+):
+    """Issue 9 item 3: saving "No project role" on oneself used to refresh the table into a 404 and leave an
+    error page. The dialog says so before saving, and saving lands on the company, with the message."""
+    pm = demo.user("pm")
+    page = signed_in("pm@acme.test")
+    page.goto(url(PROJECT_IAM))
+    open_dialog(
+        page.locator(f"#project-identity-user-{pm.pk}").get_by_role("link", name="Edit"), "Edit project roles"
+    )
+    warning = dialog(page).locator(".this-is-you")
+    expect(warning).to_contain_text("This is you.")
+    expect(warning).to_contain_text("With no project role, you will lose access to Webshop.")
+    dialog(page).get_by_label("Project role").select_option(label="No project role")
+    dialog(page).get_by_role("button", name="Save").click()
+
+    expect(page).to_have_url(url("/companies/acme/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme")
+    expect(page.locator("#messages")).to_contain_text("The roles of Paula Manager on Webshop were saved.")
+    expect(dialog(page)).not_to_be_visible()
+    assert not RoleBinding.objects.filter(user=pm, project=demo.webshop).exists()
+
+
+def test_a_project_administrator_becoming_developer_gets_the_read_only_table(signed_in, url, demo):
+    pm = demo.user("pm")
+    page = signed_in("pm@acme.test")
+    page.goto(url(PROJECT_IAM + "?q=paula"))
+    open_dialog(
+        page.locator(f"#project-identity-user-{pm.pk}").get_by_role("link", name="Edit"), "Edit project roles"
+    )
+    dialog(page).get_by_label("Project role").select_option(label="Developer")
+    dialog(page).get_by_role("button", name="Save").click()
+
+    expect(page).to_have_url(url(PROJECT_IAM))
+    expect(page.locator("#messages")).to_contain_text("The roles of Paula Manager on Webshop were saved.")
+    expect(page.get_by_role("note").first).to_contain_text("You can look at these roles but not change them.")
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+
+
+def test_adding_an_existing_member_offers_their_project_roles(signed_in, url, demo):
+    """Issue 9 item 18: instead of "already has direct access … use Edit", the dialog turns into their Edit
+    project roles dialog with the roles chosen filled in; Save gives them."""
+    designer = demo.user("designer1")
+    page = signed_in("owner@acme.test")
+    page.goto(url(PROJECT_IAM))
+    open_dialog(page.get_by_role("link", name="Add user"), "Add user")
+    dialog(page).get_by_label("Email").fill("designer1@acme.test")
+    dialog(page).get_by_label("Company role").select_option(label="Developer")
+    dialog(page).get_by_label("Project role").select_option(label="Maintainer")
+    dialog(page).get_by_label("Production").select_option(label="Reporter")
+    dialog(page).get_by_role("button", name="Add user").click()
+
+    expect(dialog(page).get_by_role("heading", name="Edit project roles")).to_be_visible()
+    expect(dialog(page)).to_contain_text(
+        "Dana Designer is already a member of Acme, with the company role Guest."
+    )
+    expect(dialog(page).get_by_label("Project role")).to_have_value("maintainer")
+    expect(dialog(page).get_by_label("Production")).to_have_value("reporter")
+    expect(page).to_have_url(url(PROJECT_IAM))  # the page under the dialog stays where it was
+    dialog(page).get_by_role("button", name="Save").click()
+
+    expect_dialog_closed(page)
+    cells = page.locator(f"#project-identity-user-{designer.pk} td")
+    expect(cells.nth(PROJECT_COL)).to_have_text("Maintainer")
+    expect(cells.nth(PRODUCTION_COL)).to_have_text("Reporter")
+    assert RoleBinding.objects.get(user=designer, company=demo.acme).role == "guest"

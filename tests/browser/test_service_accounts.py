@@ -81,7 +81,7 @@ def test_private_key_jwt_with_a_pem_key_shows_the_key_id(signed_in, url, demo):
         "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----"
     )
     dialog(page).get_by_role("button", name="Add service account").click()
-    expect(dialog(page).locator(".field-public-key .error")).to_be_visible()
+    expect(dialog(page).locator(".field-public_key .error")).to_be_visible()
     assert not ServiceAccount.objects.filter(name="release-bot").exists()
 
     dialog(page).get_by_label("Public key").fill(public_pem(rsa_private_key()))

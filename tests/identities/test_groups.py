@@ -511,6 +511,7 @@ def test_groups_list_query_count_does_not_grow_with_rows(demo, owner_client):
     GroupMembership.objects.create(group=extra, user=demo.user("senior"))
     url = group_urls(demo)["list"]
     small = count_queries(owner_client, url)
+    assert small == 7  # session, viewer, company, the viewer's grants, the page, the count, the switcher
 
     groups = Group.objects.bulk_create(Group(company=demo.acme, name=f"Bulk {i:03}") for i in range(198))
     RoleBinding.objects.bulk_create(RoleBinding(group=g, company=demo.acme, role=REPORTER) for g in groups)
@@ -524,6 +525,7 @@ def test_groups_list_query_count_does_not_grow_with_rows(demo, owner_client):
 def test_group_detail_query_count_does_not_grow_with_members(demo, owner_client):
     url = group_urls(demo)["detail"]
     small = count_queries(owner_client, url)
+    assert small == 7  # session, viewer, company, the viewer's grants, the group, the page, the switcher
     users = User.objects.bulk_create(User(email=f"bulk{i:03}@example.test") for i in range(198))
     GroupMembership.objects.bulk_create(GroupMembership(group=demo.developers, user=u) for u in users)
     assert demo.developers.memberships.count() == 200

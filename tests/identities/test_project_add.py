@@ -2,6 +2,7 @@
 and environment roles in one step, all or nothing."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -10,7 +11,17 @@ from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAI
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import ServiceAccount
 from iam_portal.orgs.management.commands.seed_demo import DEMO_JWK
-from tests.helpers import ADD, EDIT, HX, NONE, VIEW, assert_access_matrix, hx_trigger, project_matrix
+from tests.helpers import (
+    ADD,
+    EDIT,
+    HX,
+    NONE,
+    VIEW,
+    assert_access_matrix,
+    hx_trigger,
+    project_matrix,
+    snapshot,
+)
 
 ADD_USER = reverse("project_user_add", args=["acme", "webshop"])
 ADD_SA = reverse("project_service_account_add", args=["acme", "webshop"])
@@ -115,15 +126,60 @@ def test_unknown_email_says_an_administrator_must_create_the_account(demo, login
     assert not RoleBinding.objects.filter(user__email="nobody@example.test").exists()
 
 
-def test_user_with_company_access_already_is_refused(demo, login):
+def test_an_existing_member_is_offered_their_project_roles_with_htmx(demo, login):
+    """Adding someone who already has a company role opens their Edit project roles dialog with the roles
+    chosen filled in (nothing saved yet), instead of refusing."""
     designer = demo.user("designer1")
-    before = bindings_of(user=designer)
-    response = login("owner").post(
-        ADD_USER, {"email": designer.email, "company_role": DEVELOPER, "project_role": MAINTAINER}, headers=HX
-    )
+    before = snapshot()
+    client = login("owner")
+    data = {
+        "email": "DESIGNER1@acme.test",
+        "company_role": DEVELOPER,
+        "project_role": MAINTAINER,
+        f"env_{demo.production.pk}": REPORTER,
+        f"env_{demo.staging.pk}": "",
+    }
+    response = client.post(ADD_USER, data, headers=HX)
     assert response.status_code == 200
-    assert "already has direct access" in response.content.decode()
-    assert bindings_of(user=designer) == before
+    assert response.content == b""
+    location = json.loads(response["HX-Location"])
+    edit = reverse("project_role_edit", args=["acme", "webshop", "user", designer.pk])
+    assert location["target"] == "#dialog" and location["push"] == "false"
+    assert location["path"].startswith(edit + "?")
+    assert snapshot() == before
+
+    dialog = client.get(location["path"], headers=HX).content.decode()
+    assert "Dana Designer is already a member of Acme</strong>, with the company role Guest" in dialog
+    assert '<option value="maintainer" selected>' in dialog  # the project role chosen
+    production = dialog.split(f'name="env_{demo.production.pk}"')[1].split("</select>")[0]
+    assert '<option value="reporter" selected>' in production
+    assert "already has direct access" not in dialog
+
+    saved = client.post(edit, {k: v for k, v in data.items() if k.startswith(("project_role", "env_"))})
+    assert saved.status_code == 302
+    assert bindings_of(user=designer) == {
+        (GUEST, "acme", None, None),  # the company role stays as it was
+        (MAINTAINER, None, "webshop", None),
+        (REPORTER, None, None, "production"),
+    }
+
+
+def test_an_existing_member_is_offered_their_project_roles_without_javascript(demo, login):
+    senior = demo.user("senior")
+    client = login("owner")
+    data = {"email": senior.email, "company_role": GUEST, "project_role": DEVELOPER}
+    response = client.post(ADD_USER, data)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("project_role_edit", args=["acme", "webshop", "user", senior.pk]))
+    page = client.get(response.url).content.decode()
+    assert "<html" in page and "Sara Senior is already a member of Acme" in page
+    assert '<option value="developer" selected>' in page
+
+
+def test_a_hand_made_offer_fills_in_only_valid_roles(demo, login):
+    url = reverse("project_role_edit", args=["acme", "webshop", "user", demo.user("senior").pk])
+    page = login("owner").get(url, {"offered": "1", "project_role": COMPANY_OWNER, "env_999": "x"}).content
+    assert '<option value="maintainer" selected>' in page.decode()  # their own role, unchanged
 
 
 @pytest.mark.parametrize(
@@ -278,3 +334,26 @@ def test_service_rolls_back_the_company_role_when_a_project_step_fails(demo, new
             environment_roles={payments_production: MAINTAINER},
         )
     assert not RoleBinding.objects.filter(user=newcomer).exists()
+
+
+# -- the same fields in the same order as on the company's page -------------------------------------------
+
+
+def field_labels(html: str) -> list[str]:
+    """The dialog's field labels (and radio-group legends) in page order."""
+    return [
+        re.sub(r"<[^>]+>", "", label).strip()
+        for label in re.findall(r"<(?:legend|label for=\"id_[a-z_]+\")>(.*?)</", html)
+    ]
+
+
+def test_both_add_service_account_dialogs_order_their_fields_the_same_way(demo, login):
+    client = login("owner")
+    company = client.get(reverse("company_service_account_add", args=["acme"]), headers=HX).content.decode()
+    project = client.get(ADD_SA, headers=HX).content.decode()
+    identity = ["Name", "Company role", "Authentication method", "Public key"]
+    assert field_labels(company) == identity
+    assert field_labels(project)[:4] == identity
+    assert field_labels(project)[4] == "Project role"
+    help_text = "Client Secret Basic: the Console generates a secret for the machine."
+    assert help_text in company and help_text in project

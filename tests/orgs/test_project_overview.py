@@ -16,8 +16,10 @@ def test_overview_shows_details_environments_own_role_and_paths(demo, login):
     assert "The public online shop." in body
     assert 'href="/companies/acme/projects/webshop/iam/"' in body
     assert '<span class="role role-developer">Developer</span>' in body
-    assert "Developer on project acme/webshop (direct)" in body
-    assert "Developer on company acme (via group &quot;Acme Developers&quot;)" in body
+    # Names in sentences, not ids.
+    assert "Developer on project Webshop (direct)" in body
+    assert "Developer on company Acme (via group &quot;Acme Developers&quot;)" in body
+    assert "on company acme" not in body and "on project acme/webshop" not in body
     assert "staging" in body and "production" in body
     staging = body.split('<td class="mono">staging</td>')[1].split("</tr>")[0]
     assert "Maintainer" in staging and "Yes" in staging
@@ -51,3 +53,37 @@ def test_manager_sees_manage_wording(demo, login):
     body = login("senior").get(reverse("project_overview", args=["acme", "webshop"])).content.decode()
     assert "View IAM" in body
     assert '<span class="role role-maintainer">Maintainer</span>' in body
+
+
+# -- the sidebar highlights where you are -----------------------------------------------------------------
+
+
+def current_links(body: str) -> list[str]:
+    """The sidebar links marked as the current page."""
+    sidebar = re.search(r'<nav class="sidebar".*?</nav>', body, re.S).group(0)
+    return re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', sidebar)
+
+
+@pytest.mark.parametrize(
+    ("url", "current"),
+    [
+        (reverse("company_overview", args=["acme"]), ["Overview"]),
+        (reverse("company_iam", args=["acme"]), ["IAM"]),
+        (reverse("company_identity_remove", args=["acme", "service-account", 1]), ["IAM"]),
+        (reverse("company_service_account_delete", args=["acme", 1]), ["Service accounts"]),
+        (reverse("project_overview", args=["acme", "webshop"]), ["Project overview"]),
+        (reverse("project_iam", args=["acme", "webshop"]), ["Project IAM"]),
+        (reverse("project_role_edit", args=["acme", "webshop", "user", 1]), ["Project IAM"]),
+        (reverse("project_user_add", args=["acme", "webshop"]), ["Project IAM"]),
+    ],
+)
+def test_the_sidebar_highlights_the_page_shown(demo, login, url, current):
+    url = url.replace("/user/1/", f"/user/{demo.user('senior').pk}/")
+    url = url.replace("/service-account/1/", f"/service-account/{demo.deployer.pk}/")
+    url = url.replace("/service-accounts/1/", f"/service-accounts/{demo.deployer.pk}/")
+    response = login("owner").get(url)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert current_links(body) == current
+    on_project = "/projects/" in url
+    assert ('<p class="sidebar-title">Webshop</p>' in body) is on_project

@@ -70,6 +70,10 @@ def test_a_user_enrols_and_sees_the_recovery_codes_once(client, demo):
     index = client.get("/accounts/2fa/").content.decode()
     assert "10 of your recovery codes are unused" in index
     assert "Turn off" in index
+    # In the portal's one date format (orgs/templatetags/ui.py `when`).
+    assert re.search(
+        r"Set up <time datetime=\"[^\"]+\">\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}</time>\.", index
+    )
 
 
 def test_a_wrong_code_does_not_enrol(client, demo):

@@ -1,4 +1,5 @@
-"""The two page pieces every list page and every dialog share: {% table %} and {% dialog %}.
+"""The two page pieces every list page and every dialog share, {% table %} and {% dialog %}, and the one
+way dates are shown, {{ value|when }}.
 
 Each is a block tag: the page writes only its own part (columns and one row; the dialog's body) and the tag
 wraps it in the one markup kept in templates/_table.html and templates/_dialog.html. The page still defines
@@ -6,9 +7,14 @@ its htmx partial around the tag ({% partialdef table inline %}, {% partialdef di
 keep rendering "page.html#table" and "page.html#dialog". They live in orgs, the app every other app builds on.
 """
 
+import datetime
+
 from django import template
 from django.template.base import token_kwargs
+from django.utils.html import format_html
+from django.utils.timezone import template_localtime
 
+from iam_portal.dates import moment
 from iam_portal.htmx import opened_from, wants_partial
 
 register = template.Library()
@@ -78,7 +84,8 @@ def dialog(parser, token):
     """{% dialog "Title" submit="Save" cancel=url %} body {% enddialog %}
 
     A form posted back to the URL the dialog came from, with a Cancel link and a submit button
-    (danger=True for a destructive one), or, with done=url instead, a result and a "Done" button."""
+    (danger=True for a destructive one, disabled=… to offer none, the body saying why), or, with done=url
+    instead, a result and a "Done" button."""
     bits = token.split_contents()
     if len(bits) < 2:
         raise template.TemplateSyntaxError("{% dialog %} needs its title first.")
@@ -126,3 +133,14 @@ def _render(context, partial: str, **values) -> str:
     """Render a shared partial with the page's own context (request, csrf token, page…) plus `values`."""
     with context.push(**values):
         return context.template.engine.get_template(partial).render(context)
+
+
+@register.filter
+def when(value, empty: str = "Never"):
+    """{{ row.last_login|when }} → <time datetime="2026-03-04T09:05:00+00:00">4 Mar 2026, 09:05</time>: the
+    one date format of the portal (`iam_portal.dates.moment`); `empty` (muted) when there is no date."""
+    if not value:
+        return format_html('<span class="muted">{}</span>', empty)
+    if isinstance(value, datetime.datetime):
+        value = template_localtime(value)
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), moment(value))
