@@ -37,7 +37,15 @@ from django.urls import reverse
 from jwt.algorithms import RSAAlgorithm
 from playwright.sync_api import Locator, Page, expect
 
-from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
+from iam_portal.access.catalogue import (
+    COMPANY_OWNER,
+    DEVELOPER,
+    GUEST,
+    MAINTAINER,
+    PROJECT_ADMIN,
+    REPORTER,
+    ROLES,
+)
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.demo import DEMO_PASSWORD
@@ -635,7 +643,8 @@ def no_inline_rows(*prefixes: str) -> dict:
 # -- every page and dialog of the portal -----------------------------------------------------------
 # As the demo's Company Owner (owner@acme.test) sees them: the pages the site-wide checks (history restore,
 # help texts, headings, axe-core) walk through. A new page or dialog belongs here. portal_url() fills in
-# the demo's ids: {group} Acme Developers, {junior} junior1@acme.test, {deployer} the ci-deployer account.
+# the demo's ids: {group} Acme Developers, {junior} junior1@acme.test, {deployer} the ci-deployer account,
+# {reader} the metrics-reader account, {owner} owner@acme.test.
 
 TABLE_PAGES = {  # the pages that also serve their table as an htmx partial
     "IAM": "/companies/acme/iam/",
@@ -650,6 +659,13 @@ PORTAL_PAGES = {
     "project overview": "/companies/acme/projects/webshop/",
     **TABLE_PAGES,
     "Project IAM, with rows of identities that cannot reach the project": "/companies/acme/projects/payments/iam/",
+    "access of a user": "/companies/acme/access/user/{junior}/",
+    "access of a user, with a why answer": (
+        "/companies/acme/access/user/{junior}/?permission=environment.deploy&resource=acme/webshop/staging"
+    ),
+    "access of a group": "/companies/acme/access/group/{group}/",
+    "access of a service account": "/companies/acme/access/service-account/{deployer}/",
+    "my access": "/companies/acme/access/user/{owner}/",
 }
 PORTAL_DIALOGS = {  # each also opens as a full page
     "add user": "/companies/acme/users/add/",
@@ -682,6 +698,7 @@ def portal_url(demo, template: str) -> str:
         junior=demo.user("junior1").pk,
         deployer=demo.deployer.pk,
         reader=demo.reader.pk,
+        owner=demo.user("owner").pk,
     )
 
 
@@ -766,7 +783,9 @@ def open_dialog(link: Locator, heading: str) -> Locator:
 
 def submit_company_role(page: Page, role: str, button: str) -> None:
     """Choose `role` (its label) as the open dialog's company role and press `button`."""
-    dialog(page).get_by_label("Company role").select_option(label=role)
+    # Options read "Reporter — as Guest, and …" (what the role allows): pick by the role's id.
+    [role_id] = [r.id for r in ROLES.values() if r.label == role]
+    dialog(page).get_by_label("Company role").select_option(role_id)
     dialog(page).get_by_role("button", name=button).click()
 
 

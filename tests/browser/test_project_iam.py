@@ -34,7 +34,7 @@ def test_project_admin_changes_a_juniors_production_role(signed_in, url, demo):
     expect(dialog(page)).to_contain_text("Jun One")
     expect(dialog(page).locator(".inherited")).to_contain_text("Acme Developers")
     expect(dialog(page).get_by_label("Project role")).to_have_value("developer")
-    dialog(page).get_by_label("Production").select_option(label="Maintainer")
+    dialog(page).get_by_label("Production").select_option("maintainer")
     dialog(page).get_by_role("button", name="Save").click()
 
     expect_dialog_closed(page)
@@ -62,10 +62,10 @@ def test_owner_adds_a_user_from_the_project(signed_in, url, demo):
     page.goto(url(PROJECT_IAM))
     open_dialog(page.get_by_role("link", name="Add user"), "Add user")
     dialog(page).get_by_label("Email").fill("newbie@acme.test")
-    dialog(page).get_by_label("Company role").select_option(label="Guest")
-    dialog(page).get_by_label("Project role").select_option(label="Developer")
-    dialog(page).get_by_label("Production").select_option(label="Reporter")
-    dialog(page).get_by_label("Staging").select_option(label="Maintainer")
+    dialog(page).get_by_label("Company role").select_option("guest")
+    dialog(page).get_by_label("Project role").select_option("developer")
+    dialog(page).get_by_label("Production").select_option("reporter")
+    dialog(page).get_by_label("Staging").select_option("maintainer")
     dialog(page).get_by_role("button", name="Add user").click()
 
     expect_dialog_closed(page)
