@@ -318,14 +318,15 @@ def assert_access_matrix(
     persona: Callable[[Persona], User | None],
     expected: Mapping[Persona, int | str],
     *,
-    get: str | None = None,
+    get: str | Callable[[User | None], str] | None = None,
     post: str | None = None,
     data: dict | None = None,
     headers: dict | None = None,
     call: Callable[[User | None], object] | None = None,
     then: Callable[[Persona, object], None] | None = None,
 ) -> None:
-    """Run one request (get= or post= a URL, with data and headers) or one service call (call(actor)) as
+    """Run one request (get= or post= a URL, with data and headers; get= may also be a function of the
+    persona's user that returns the URL, for pages about oneself) or one service call (call(actor)) as
     every persona of `expected`, and assert the whole outcome table at once: {persona: exact status} for a
     request, {persona: "allowed" | "denied"} for a call ("denied": it raised PermissionDenied).
 
@@ -346,8 +347,9 @@ def assert_access_matrix(
                 result, outcome = _call_as(user, call)
                 denied = outcome == "denied"
             else:
-                result = _request_as(user, get, post, data, headers or {})
-                outcome, denied = _outcome(result, user, get or post)
+                url = get(user) if callable(get) else get
+                result = _request_as(user, url, post, data, headers or {})
+                outcome, denied = _outcome(result, user, url or post)
             outcomes[str(who)] = outcome
             if (denied or get is not None) and snapshot() != before:
                 changed.append(str(who))

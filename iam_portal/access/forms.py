@@ -127,8 +127,21 @@ PERMISSION_CHOICES = [
 class WhyForm(forms.Form):
     """ "Why can they …?": a capability or a permission key, and a resource of the company (by its path)."""
 
-    permission = forms.ChoiceField(label="Can they", choices=PERMISSION_CHOICES)
-    resource = forms.ChoiceField(label="On")
+    permission = forms.ChoiceField(
+        label="Can they",
+        choices=PERMISSION_CHOICES,
+        error_messages={
+            "required": "Choose what to ask about.",
+            "invalid_choice": "Choose one of the listed permissions or permission keys.",
+        },
+    )
+    resource = forms.ChoiceField(
+        label="On",
+        error_messages={
+            "required": "Choose where: the company, one of its projects or environments.",
+            "invalid_choice": "Choose the company, one of its projects or environments.",
+        },
+    )
 
     def __init__(self, *args, resources: list, **kwargs):
         super().__init__(*args, **kwargs)

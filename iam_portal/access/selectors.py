@@ -539,27 +539,27 @@ def why_answer(
     paths = tuple(
         WhyPath(grant, _removals(grant, granting, root_path, viewer, subject)) for grant in granting
     )
-    would_grant = ()
-    if not (granting or root_path):
-        would_grant = tuple(
-            (role, level)
-            for level in Level
-            if list(Level).index(level) <= list(Level).index(resource.level)
-            for role in [
-                next(
-                    (r for r in catalogue.ROLES_BY_LEVEL[level] if keys & catalogue.keys_for(r, level)), None
-                )
-            ]
-            if role
-        )
+    granted = bool(keys & access.keys(resource))
     return WhyAnswer(
         question=capability.label if capability else permission,
         resource=resource,
-        granted=bool(granting or root_path),
+        granted=granted,
         paths=paths,
         root_path=root_path,
-        would_grant=would_grant,
+        would_grant=() if granted else _smallest_roles_granting(keys, resource.level),
     )
+
+
+def _smallest_roles_granting(keys: frozenset[str], down_to: Level) -> tuple[tuple[str, Level], ...]:
+    """For each level from the company down to `down_to`, the smallest role that gives one of `keys` when
+    bound there (levels where none does are left out)."""
+    levels = list(Level)[: list(Level).index(down_to) + 1]
+    found = []
+    for level in levels:
+        role = next((r for r in catalogue.ROLES_BY_LEVEL[level] if keys & catalogue.keys_for(r, level)), None)
+        if role is not None:
+            found.append((role, level))
+    return tuple(found)
 
 
 def _removals(grant: Grant, granting: list[Grant], root_path: str, viewer, subject) -> tuple[Removal, ...]:

@@ -62,6 +62,8 @@ def role_allows_context(role: str | None, level) -> dict:
 def role_allows(field):
     """Under a role picker (forms.role_field): everything its chosen role allows there."""
     value = field.value()
+    if not value and field.field.required:
+        value = field.field.choices[0][0]  # what the browser shows chosen
     return role_allows_context(value if isinstance(value, str) else None, field.field.role_level)
 
 
