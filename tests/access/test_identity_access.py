@@ -442,3 +442,32 @@ def test_why_names_the_console_root_which_no_dialog_changes(demo, login, persona
     answer = response.context["answer"]
     assert (answer.granted, answer.root_path, answer.paths) == (True, "Console root permission", ())
     assert "Console root permission: only a Console administrator changes that" in response.content.decode()
+
+
+def test_names_in_the_tables_lead_to_the_access_pages(demo, login, persona):
+    junior, deployer, group = demo.user("junior1"), demo.deployer, demo.developers
+    to = {
+        "junior": reverse("identity_access", args=["acme", "user", junior.pk]),
+        "deployer": reverse("identity_access", args=["acme", "service-account", deployer.pk]),
+        "group": reverse("identity_access", args=["acme", "group", group.pk]),
+    }
+    tables = {
+        "/companies/acme/iam/": ("junior", "deployer"),
+        "/companies/acme/users/": ("junior",),
+        f"/companies/acme/groups/{group.pk}/": ("junior", "group"),  # members, and the group's own page
+        "/companies/acme/service-accounts/": ("deployer",),
+        "/companies/acme/projects/webshop/iam/": ("junior", "deployer"),
+    }
+    owner = login("owner")
+    for url, names in tables.items():
+        links = {e.attrs.get("href") for e in parse_html(owner.get(url).content.decode()) if e.tag == "a"}
+        assert {to[name] for name in names} <= links, url
+
+    # Project IAM for someone who only looks: their own name is a link, nobody else's.
+    reporter = persona("project", "reporter")
+    html = login(reporter).get("/companies/acme/projects/webshop/iam/").content.decode()
+    links = {e.attrs.get("href") for e in parse_html(html) if e.tag == "a"}
+    assert reverse("identity_access", args=["acme", "user", reporter.pk]) in links
+    assert not {href for href in links if href and "/access/" in href} - {
+        reverse("identity_access", args=["acme", "user", reporter.pk])
+    }

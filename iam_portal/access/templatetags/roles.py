@@ -2,12 +2,14 @@
 
 from django import template
 from django.db.models import Model
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 
 from iam_portal.access import catalogue
+from iam_portal.access.catalogue import Level
 
 register = template.Library()
 
@@ -25,6 +27,26 @@ def until(moment) -> str:
         return ""
     local = timezone.localtime(moment)
     return f"until {date_format(local, 'j M Y, H:i')} (in {timeuntil(moment, depth=1)})"
+
+
+@register.simple_tag
+def grant_source(grant, *, link_groups: bool = False) -> str:
+    """How a role reaches an identity on a resource (a resolver Grant), after its badge: "direct" or "via
+    group G" (G linked to its page when `link_groups`), "inherited from the company" or "… from the project
+    P" when bound above, and "until …" when it ends."""
+    if grant.group_name is None:
+        text = "direct"
+    elif link_groups:
+        url = reverse("group_detail", args=[grant.target.company.slug, grant.group_id])
+        text = format_html('via group <a href="{}">{}</a>', url, grant.group_name)
+    else:
+        text = format_html("via group {}", grant.group_name)
+    if grant.inherited:
+        above = "the project " + grant.resource.name if grant.level == Level.PROJECT else f"the {grant.level}"
+        text = format_html("{}, inherited from {}", text, above)
+    if grant.until:
+        text = format_html("{}, {}", text, until(grant.until))
+    return text
 
 
 @register.simple_tag
