@@ -21,6 +21,17 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache(settings):
+    """Each test starts with an empty cache of its own. In production the cache is a database table shared
+    by every worker (allauth's rate limits live there); the test database's flush does not empty that
+    table, so counters of earlier tests would otherwise pile up into 429s."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def demo(db):
     """The `seed_demo` data, with handy attributes: demo.acme, demo.webshop, demo.production,

@@ -38,7 +38,15 @@ from django.urls import reverse
 from jwt.algorithms import RSAAlgorithm
 from playwright.sync_api import Locator, Page, expect
 
-from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
+from iam_portal.access.catalogue import (
+    COMPANY_OWNER,
+    DEVELOPER,
+    GUEST,
+    MAINTAINER,
+    PROJECT_ADMIN,
+    REPORTER,
+    ROLES,
+)
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.demo import DEMO_PASSWORD
@@ -78,11 +86,12 @@ def count_queries(client, url: str, params=None, **headers) -> int:
 
 
 def options(html: str, name: str) -> dict[str, str]:
-    """{value: "label" or "label [disabled]"} of the <select name=…> in the html."""
+    """{value: "Role", "Role (note)" or "Role [disabled]"} of the <select name=…> in the html: each option's
+    role name and note, without what the role allows (the text after " — ")."""
     select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
     found = {}
     for value, attrs, label in re.findall(r'<option value="([^"]*)"([^>]*)>([^<]*)</option>', select):
-        found[value] = label + (" [disabled]" if "disabled" in attrs else "")
+        found[value] = label.partition(" — ")[0] + (" [disabled]" if "disabled" in attrs else "")
     return found
 
 
@@ -331,14 +340,15 @@ def assert_access_matrix(
     persona: Callable[[Persona], User | None],
     expected: Mapping[Persona, int | str],
     *,
-    get: str | None = None,
+    get: str | Callable[[User | None], str] | None = None,
     post: str | None = None,
     data: dict | None = None,
     headers: dict | None = None,
     call: Callable[[User | None], object] | None = None,
     then: Callable[[Persona, object], None] | None = None,
 ) -> None:
-    """Run one request (get= or post= a URL, with data and headers) or one service call (call(actor)) as
+    """Run one request (get= or post= a URL, with data and headers; get= may also be a function of the
+    persona's user that returns the URL, for pages about oneself) or one service call (call(actor)) as
     every persona of `expected`, and assert the whole outcome table at once: {persona: exact status} for a
     request, {persona: "allowed" | "denied"} for a call ("denied": it raised PermissionDenied).
 
@@ -359,8 +369,9 @@ def assert_access_matrix(
                 result, outcome = _call_as(user, call)
                 denied = outcome == "denied"
             else:
-                result = _request_as(user, get, post, data, headers or {})
-                outcome, denied = _outcome(result, user, get or post)
+                url = get(user) if callable(get) else get
+                result = _request_as(user, url, post, data, headers or {})
+                outcome, denied = _outcome(result, user, url or post)
             outcomes[str(who)] = outcome
             if (denied or get is not None) and snapshot() != before:
                 changed.append(str(who))
@@ -656,7 +667,8 @@ def no_inline_rows(*prefixes: str) -> dict:
 # -- every page and dialog of the portal -----------------------------------------------------------
 # As the demo's Company Owner (owner@acme.test) sees them: the pages the site-wide checks (history restore,
 # help texts, headings, axe-core) walk through. A new page or dialog belongs here. portal_url() fills in
-# the demo's ids: {group} Acme Developers, {junior} junior1@acme.test, {deployer} the ci-deployer account.
+# the demo's ids: {group} Acme Developers, {junior} junior1@acme.test, {deployer} the ci-deployer account,
+# {reader} the metrics-reader account, {owner} owner@acme.test.
 
 TABLE_PAGES = {  # the pages that also serve their table as an htmx partial
     "IAM": "/companies/acme/iam/",
@@ -671,6 +683,13 @@ PORTAL_PAGES = {
     "project overview": "/companies/acme/projects/webshop/",
     **TABLE_PAGES,
     "Project IAM, with rows of identities that cannot reach the project": "/companies/acme/projects/payments/iam/",
+    "access of a user": "/companies/acme/access/user/{junior}/",
+    "access of a user, with a why answer": (
+        "/companies/acme/access/user/{junior}/?permission=environment.deploy&resource=acme/webshop/staging"
+    ),
+    "access of a group": "/companies/acme/access/group/{group}/",
+    "access of a service account": "/companies/acme/access/service-account/{deployer}/",
+    "my access": "/companies/acme/access/user/{owner}/",
 }
 PORTAL_DIALOGS = {  # each also opens as a full page
     "add user": "/companies/acme/users/add/",
@@ -795,7 +814,9 @@ def open_dialog(link: Locator, heading: str) -> Locator:
 
 def submit_company_role(page: Page, role: str, button: str) -> None:
     """Choose `role` (its label) as the open dialog's company role and press `button`."""
-    dialog(page).get_by_label("Company role").select_option(label=role)
+    # Options read "Reporter — as Guest, and …" (what the role allows): pick by the role's id.
+    [role_id] = [r.id for r in ROLES.values() if r.label == role]
+    dialog(page).get_by_label("Company role").select_option(role_id)
     dialog(page).get_by_role("button", name=button).click()
 
 

@@ -366,6 +366,9 @@ class Capability:
     project_keys: tuple[str, ...] = ()
     environment_keys: tuple[str, ...] = ()
     root_keys: tuple[str, ...] = ()
+    # What a role picker says of a role that has it, in a few words ("{projects}" and "{environments}" read
+    # "every project", "the project"… after the level the role is bound at; see `role_summary`).
+    phrase: str = ""
 
 
 CAPABILITIES: dict[str, Capability] = {
@@ -377,6 +380,7 @@ CAPABILITIES: dict[str, Capability] = {
             Level.COMPANY,
             ("console.company.view",),
             root_keys=("console.root.view",),
+            phrase="sees the company",
         ),
         Capability(
             "company.identities.manage",
@@ -384,12 +388,14 @@ CAPABILITIES: dict[str, Capability] = {
             Level.COMPANY,
             ("console.company.users.manage",),
             root_keys=("console.root.user.bind",),
+            phrase="manages the company's identities",
         ),
         Capability(
             "company.details.update",
             "Edit the company",
             Level.COMPANY,
             ("console.company.details.update",),
+            phrase="edits the company",
         ),
         Capability(
             "company.project.create",
@@ -397,6 +403,7 @@ CAPABILITIES: dict[str, Capability] = {
             Level.COMPANY,
             ("console.company.project.create",),
             root_keys=("console.root.project.create",),
+            phrase="creates projects",
         ),
         Capability(
             "company.delete",
@@ -404,6 +411,7 @@ CAPABILITIES: dict[str, Capability] = {
             Level.COMPANY,
             ("console.company.delete",),
             root_keys=("console.root.company.delete",),
+            phrase="deletes the company",
         ),
         Capability(
             "project.view",
@@ -412,6 +420,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.company.project.view",),
             ("console.project.view",),
             root_keys=("console.root.view",),
+            phrase="sees {projects}",
         ),
         Capability(
             "project.environments.view",
@@ -420,6 +429,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.company.project.environment.view",),
             ("console.project.environment.view",),
             root_keys=("console.root.view",),
+            phrase="sees {environments}",
         ),
         Capability(
             "project.repository.create",
@@ -427,6 +437,7 @@ CAPABILITIES: dict[str, Capability] = {
             Level.PROJECT,
             ("console.company.project.service.repository.create",),
             ("console.project.service.repository.create",),
+            phrase="creates service repositories",
         ),
         Capability(
             "project.configuration.update",
@@ -434,6 +445,7 @@ CAPABILITIES: dict[str, Capability] = {
             Level.PROJECT,
             ("console.company.project.configuration.update",),
             ("console.project.configuration.update",),
+            phrase="edits configuration",
         ),
         Capability(
             "project.secrets.manage",
@@ -441,6 +453,7 @@ CAPABILITIES: dict[str, Capability] = {
             Level.PROJECT,
             ("console.company.project.secreted_variables.manage",),
             ("console.project.secreted_variables.manage",),
+            phrase="manages secret variables",
         ),
         Capability(
             "project.details.update",
@@ -449,6 +462,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.company.project.details.update",),
             ("console.project.details.update",),
             root_keys=("console.root.project.details.update",),
+            phrase="edits {projects}",
         ),
         Capability(
             "project.versions.delete",
@@ -456,6 +470,7 @@ CAPABILITIES: dict[str, Capability] = {
             Level.PROJECT,
             ("console.company.project.configuration.version.delete",),
             ("console.project.configuration.version.delete",),
+            phrase="deletes configuration versions",
         ),
         Capability(
             "project.identities.manage",
@@ -464,6 +479,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.company.project.users.manage", "console.company.users.manage"),
             ("console.project.users.manage",),
             root_keys=("console.root.user.bind",),
+            phrase="manages project identities",
         ),
         Capability(
             "project.delete",
@@ -472,6 +488,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.company.project.delete",),
             ("console.project.delete",),
             root_keys=("console.root.project.delete",),
+            phrase="deletes {projects}",
         ),
         Capability(
             "environment.view",
@@ -481,6 +498,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.project.environment.view",),
             ("console.environment.view",),
             ("console.root.view",),
+            phrase="sees {environments}",
         ),
         Capability(
             "environment.deploy",
@@ -489,6 +507,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.company.project.environment.deploy.trigger",),
             ("console.project.environment.deploy.trigger",),
             ("console.environment.deploy.trigger",),
+            phrase="deploys",
         ),
         Capability(
             "environment.pods.restart",
@@ -497,6 +516,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.company.project.environment.k8s.pod.delete",),
             ("console.project.environment.k8s.pod.delete",),
             ("console.environment.k8s.pod.delete",),
+            phrase="restarts pods",
         ),
         Capability(
             "environment.jobs.create",
@@ -505,6 +525,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.company.project.environment.k8s.job.create",),
             ("console.project.environment.k8s.job.create",),
             ("console.environment.k8s.job.create",),
+            phrase="creates and deletes jobs",
         ),
         Capability(
             "environment.jobs.delete",
@@ -513,6 +534,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.company.project.environment.k8s.job.delete",),
             ("console.project.environment.k8s.job.delete",),
             ("console.environment.k8s.job.delete",),
+            phrase="creates and deletes jobs",
         ),
         Capability(
             "environment.dashboards.manage",
@@ -521,6 +543,7 @@ CAPABILITIES: dict[str, Capability] = {
             ("console.company.project.environment.dashboard.manage",),
             ("console.project.environment.dashboard.manage",),
             ("console.environment.dashboard.manage",),
+            phrase="manages dashboards",
         ),
     )
 }
@@ -532,9 +555,69 @@ def capability_keys(capability: Capability) -> frozenset[str]:
     )
 
 
-def capabilities_of(role_id: str, level: Level | str) -> list[Capability]:
-    """The capabilities a role gives when it is bound at `level`."""
-    keys = keys_for(role_id, level)
+# -- what a role allows, in words (role pickers, the access page) ---------------------------------------
+
+_LEVELS = tuple(Level)
+# How far each phrase's "{projects}" and "{environments}" reach, by the level a role is bound at.
+_SCOPE = {
+    Level.COMPANY: {"projects": "every project", "environments": "every environment"},
+    Level.PROJECT: {"projects": "the project", "environments": "every environment"},
+    Level.ENVIRONMENT: {"projects": "the project", "environments": "the environment"},
+}
+# The headings of what a role bound at one level allows at that level and below it.
+ALLOWS_HEADINGS: dict[tuple[Level, Level], str] = {
+    (Level.COMPANY, Level.COMPANY): "On the company",
+    (Level.COMPANY, Level.PROJECT): "On every project",
+    (Level.COMPANY, Level.ENVIRONMENT): "On every environment",
+    (Level.PROJECT, Level.PROJECT): "On the project",
+    (Level.PROJECT, Level.ENVIRONMENT): "On every environment of the project",
+    (Level.ENVIRONMENT, Level.ENVIRONMENT): "On the environment",
+}
+
+
+def capability_groups(level: Level | str) -> list[tuple[str, list[Capability]]]:
+    """The capabilities that a role bound at `level` can give, under their heading: those about that level,
+    then those about each level below it."""
+    level = Level(level)
     return [
-        capability for capability in CAPABILITIES.values() if not keys.isdisjoint(capability_keys(capability))
+        (ALLOWS_HEADINGS[(level, target)], [cap for cap in CAPABILITIES.values() if cap.target == target])
+        for target in _LEVELS[_LEVELS.index(level) :]
     ]
+
+
+def role_capabilities(role_id: str, level: Level | str) -> list[Capability]:
+    """The capabilities a role gives when it is bound at `level` (on that resource and below it)."""
+    keys = keys_for(role_id, level)
+    return [cap for cap in CAPABILITIES.values() if keys & capability_keys(cap)]
+
+
+def role_allows(role_id: str, level: Level | str) -> list[tuple[str, list[str]]]:
+    """Everything a role bound at `level` allows, as labelled groups of capability labels (empty groups
+    left out)."""
+    granted = set(role_capabilities(role_id, level))
+    groups = [
+        (heading, [cap.label for cap in caps if cap in granted]) for heading, caps in capability_groups(level)
+    ]
+    return [(heading, labels) for heading, labels in groups if labels]
+
+
+def _phrases(role_id: str, level: Level) -> list[str]:
+    phrases: list[str] = []
+    for cap in role_capabilities(role_id, level):
+        phrase = cap.phrase.format(**_SCOPE[level])
+        if phrase not in phrases:
+            phrases.append(phrase)
+    return phrases
+
+
+def role_summary(role_id: str, level: Level | str) -> str:
+    """What a role allows at `level` in one line, for role pickers: the role below it at that level, and
+    what this one adds ("Developer — as Reporter, and creates service repositories, edits configuration")."""
+    level = Level(level)
+    label, phrases = role_label(role_id), _phrases(role_id, level)
+    roles = ROLES_BY_LEVEL[level]
+    below = roles[roles.index(role_id) - 1] if roles.index(role_id) else None
+    if below is not None and set(_phrases(below, level)) <= set(phrases):
+        added = [phrase for phrase in phrases if phrase not in _phrases(below, level)]
+        return f"{label} — as {role_label(below)}" + (f", and {', '.join(added)}" if added else "")
+    return f"{label} — {', '.join(phrases)}"

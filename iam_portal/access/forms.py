@@ -1,6 +1,7 @@
 """Forms for roles: the company role, and the project role with one select per environment."""
 
 from django import forms
+from django.urls import reverse_lazy
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
@@ -25,8 +26,9 @@ class RoleSelect(forms.Select):
         return copy
 
     def create_option(self, name, value, label, *args, **kwargs):
-        if value in self.notes:
-            label = f"{label} — {self.notes[value]}"
+        if value in self.notes:  # "Developer (already inherited) — as Reporter, and …"
+            name, dash, summary = str(label).partition(" — ")
+            label = f"{name} ({self.notes[value]}){dash}{summary}"
         option = super().create_option(name, value, label, *args, **kwargs)
         if value in self.disabled:
             option["attrs"]["disabled"] = True
@@ -34,10 +36,24 @@ class RoleSelect(forms.Select):
 
 
 def role_field(level: Level, *, label: str = "Role", required: bool = True, empty_label: str = "No role"):
-    choices = [(r, catalogue.role_label(r)) for r in catalogue.ROLES_BY_LEVEL[level]]
+    """The one role picker: each option says what the role allows at `level` (catalogue.role_summary), and
+    `_field.html` shows the whole list for the chosen role under it (`{% role_allows %}`), which htmx
+    refreshes when the choice changes; without JavaScript it is right for the choice the page came with."""
+    choices = [(r, catalogue.role_summary(r, level)) for r in catalogue.ROLES_BY_LEVEL[level]]
     if not required:
         choices = [("", empty_label), *choices]
-    return forms.ChoiceField(label=label, choices=choices, required=required, widget=RoleSelect)
+    widget = RoleSelect(
+        attrs={
+            "hx-get": reverse_lazy("role_allows", args=[level.value]),
+            "hx-target": "next .role-allows",
+            "hx-swap": "innerHTML",
+            # Its own queue: never hold up (or drop) the dialog's submit, which syncs on the form.
+            "hx-sync": "this:replace",
+        }
+    )
+    field = forms.ChoiceField(label=label, choices=choices, required=required, widget=widget)
+    field.role_level = level
+    return field
 
 
 class CompanyRoleForm(forms.Form):
@@ -119,4 +135,82 @@ class ProjectRolesForm(forms.Form):
             environment: self.cleaned_data.get(self.env_field(environment)) or None
             for environment in self.environments
             if self.env_field(environment) in self.data
+        }
+
+
+_ABOUT = {
+    Level.COMPANY: "About the company",
+    Level.PROJECT: "About a project",
+    Level.ENVIRONMENT: "About an environment",
+}
+_KEYS_AT = {
+    Level.COMPANY: "Permission keys of a company role",
+    Level.PROJECT: "Permission keys of a project role",
+    Level.ENVIRONMENT: "Permission keys of an environment role",
+}
+PERMISSION_CHOICES = [
+    *[
+        (
+            _ABOUT[level],
+            [(cap.name, cap.label) for cap in catalogue.CAPABILITIES.values() if cap.target == level],
+        )
+        for level in Level
+    ],
+    *[
+        (_KEYS_AT[level], [(p.key, p.key) for p in catalogue.PERMISSIONS if p.level == level])
+        for level in Level
+    ],
+    ("Console root keys", [(key, key) for key in catalogue.ROOT_PERMISSIONS]),
+]
+
+
+class WhyForm(forms.Form):
+    """ "Why can they …?": a capability or a permission key, and a resource of the company (by its path)."""
+
+    permission = forms.ChoiceField(
+        label="Can they",
+        choices=PERMISSION_CHOICES,
+        error_messages={
+            "required": "Choose what to ask about.",
+            "invalid_choice": "Choose one of the listed permissions or permission keys.",
+        },
+    )
+    resource = forms.ChoiceField(
+        label="On",
+        error_messages={
+            "required": "Choose where: the company, one of its projects or environments.",
+            "invalid_choice": "Choose the company, one of its projects or environments.",
+        },
+    )
+
+    def __init__(self, *args, resources: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.resources = {resource.path: resource for resource in resources}
+        choices, group = [], None
+        for resource in resources:
+            if resource.level == Level.COMPANY:
+                choices.append((resource.path, f"{resource.name} (company)"))
+            elif resource.level == Level.PROJECT:
+                group = (resource.name, [(resource.path, f"{resource.name} (project)")])
+                choices.append(group)
+            else:
+                group[1].append((resource.path, f"{resource.name} ({resource.project.name})"))
+        self.fields["resource"].choices = choices
+
+    def clean(self):
+        cleaned = super().clean()
+        capability = catalogue.CAPABILITIES.get(cleaned.get("permission"))
+        resource = self.resources.get(cleaned.get("resource"))
+        if capability and resource and capability.target != resource.level:
+            article = "an" if capability.target == Level.ENVIRONMENT else "a"
+            self.add_error(
+                "resource",
+                f"“{capability.label}” is a question about {article} {capability.target}: choose one.",
+            )
+        return cleaned
+
+    def answer_args(self) -> dict:
+        return {
+            "permission": self.cleaned_data["permission"],
+            "resource": self.resources[self.cleaned_data["resource"]],
         }

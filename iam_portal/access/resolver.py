@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -74,10 +74,16 @@ class Grant:
     group_name: str | None
     target: Company | Project | Environment  # the resource asked about; the binding sits on it or above
     until: datetime.datetime | None = None  # a time-limited grant: when it ends
+    group_id: int | None = None  # with group_name: the group a user holds it through
 
     @property
     def resource(self) -> Company | Project | Environment:
         return self.target.ancestor(self.level)
+
+    @property
+    def inherited(self) -> bool:
+        """Bound above the resource asked about (on its company or its project)."""
+        return self.level != self.target.level
 
     def describe(self, *, by_name: bool = False) -> str:
         """'Developer on company acme (via group "Acme Developers")': the resource's path, the id the CLI and
@@ -98,6 +104,23 @@ class Grant:
 
 
 Identity = User | Group | ServiceAccount
+
+
+@dataclass(frozen=True)
+class _Held:
+    """One binding as the role it gives now, before it is handed down to the resources below it."""
+
+    role: str
+    level: Level
+    resource_id: int
+    until: datetime.datetime | None
+    group_id: int | None
+    group_name: str | None
+
+
+def _in_order(grants) -> tuple[Grant, ...]:
+    """Grants from the top level down, the highest role first at each level."""
+    return tuple(sorted(grants, key=lambda g: (list(Level).index(g.level), -catalogue.role_rank(g.role))))
 
 
 class SystemActor:
@@ -156,6 +179,7 @@ class AccessResolver:
         self.now = now or timezone.now()
         self._grants: dict[tuple[Level, int], tuple[Grant, ...]] = {}
         self._company_access: dict[int, bool] = {}
+        self._keys: dict[tuple[Level, int], frozenset[str]] = {}
 
     # -- who is asking ---------------------------------------------------------------------------
 
@@ -205,27 +229,81 @@ class AccessResolver:
         if isinstance(identity, User):
             rows = _user_grant_rows(identity.pk, target)
         else:
-            rows = (
-                RoleBinding.objects.filter(subject_q(identity), _resource_q(target))
-                .annotate(group_name=F("group__name"))
-                .values_list("role", "until", "role_after", "company_id", "project_id", "group_name")
-                .order_by()
-            )
-        grants = []
+            rows = _grant_rows(RoleBinding.objects.filter(subject_q(identity), _resource_q(target)))
+        return _in_order(
+            Grant(row.role, row.level, row.group_name, target.obj, row.until, row.group_id)
+            for row in self._in_effect(rows)
+        )
+
+    def _in_effect(self, rows) -> list[_Held]:
+        """The binding rows (role, until, role_after, company_id, project_id, environment_id, group_id,
+        group_name) as the roles they give at `now`: a time-limited grant that has ended gives the role it
+        was raised from, or nothing."""
+        held = []
         # A group's own bindings are direct for the group itself; "via group" only describes a member.
         own_group = isinstance(self.identity, Group)
-        for role, until, role_after, company_id, project_id, group_name in rows:
+        for role, until, role_after, company_id, project_id, environment_id, group_id, group_name in rows:
             until = _aware(until)
             if until is not None and until <= self.now:
-                # A time-limited grant that has ended: the role it was raised from holds again, if any.
                 role, until = role_after or None, None
                 if role is None:
                     continue
             if own_group:
-                group_name = None
+                group_id = group_name = None
             level = Level.COMPANY if company_id else Level.PROJECT if project_id else Level.ENVIRONMENT
-            grants.append(Grant(role, level, group_name, target.obj, until))
-        return tuple(sorted(grants, key=lambda g: (list(Level).index(g.level), -catalogue.role_rank(g.role))))
+            held.append(
+                _Held(role, level, company_id or project_id or environment_id, until, group_id, group_name)
+            )
+        return held
+
+    def grants_everywhere(self, company: Company) -> dict[Company | Project | Environment, tuple[Grant, ...]]:
+        """The grants of the identity (and its groups) on the company and on each of its projects and
+        environments, each with those from above: three queries (projects, environments, bindings) however
+        many there are. Later questions about any of them (`permissions`, `can`, `role_on`) are answered
+        from memory. Ordered: the company, then each project (by name) followed by its environments."""
+        projects = list(Project.objects.filter(company=company).order_by("name", "slug"))
+        environments: dict[int, list[Environment]] = {project.pk: [] for project in projects}
+        for project in projects:
+            project.company = company
+        by_id = {project.pk: project for project in projects}
+        for environment in Environment.objects.filter(project__company=company).order_by(
+            "position", "env_id"
+        ):
+            environment.project = by_id[environment.project_id]
+            environments[environment.project_id].append(environment)
+
+        if not self._is_active:
+            rows = []
+        elif isinstance(self.identity, User):
+            rows = _user_grant_rows(self.identity.pk, target_of(company), whole_company=True)
+        else:
+            rows = _grant_rows(
+                RoleBinding.objects.filter(subject_q(self.identity)).filter(
+                    Q(company=company)
+                    | Q(project__company=company)
+                    | Q(environment__project__company=company)
+                )
+            )
+        # Each binding read once, then handed down: a company grant reaches every project and environment.
+        held: dict[tuple[Level, int], list[_Held]] = {}
+        for row in self._in_effect(rows):
+            held.setdefault((row.level, row.resource_id), []).append(row)
+
+        def reaching(obj, *resources) -> tuple[Grant, ...]:
+            return _in_order(
+                Grant(row.role, row.level, row.group_name, obj, row.until, row.group_id)
+                for resource in resources
+                for row in held.get((resource.level, resource.pk), ())
+            )
+
+        result = {company: reaching(company, company)}
+        for project in projects:
+            result[project] = reaching(project, company, project)
+            for environment in environments[project.pk]:
+                result[environment] = reaching(environment, company, project, environment)
+        for obj, grants in result.items():
+            self._grants[target_of(obj).key] = grants
+        return result
 
     # -- keys ------------------------------------------------------------------------------------
 
@@ -248,8 +326,17 @@ class AccessResolver:
                 paths.setdefault(key, []).append(grant.describe())
         return dict(sorted(paths.items()))
 
+    def granting(self, keys, obj) -> list[Grant]:
+        """The grants that give any of `keys` on the target (the paths `permissions` describes), in the
+        order of `grants`. Root paths (a super user, root keys) are not grants: see `permissions`."""
+        keys = frozenset(keys)
+        return [grant for grant in self.grants(obj) if keys & catalogue.keys_for(grant.role, grant.level)]
+
     def keys(self, obj) -> frozenset[str]:
-        return frozenset(self.permissions(obj))
+        target = target_of(obj)
+        if target.key not in self._keys:
+            self._keys[target.key] = frozenset(self.permissions(obj))
+        return self._keys[target.key]
 
     def has(self, key: str, obj) -> bool:
         return key in self.keys(obj)
@@ -369,18 +456,27 @@ class AccessResolver:
 # user's own bindings and those reached through group memberships. An OR of both would make PostgreSQL
 # hash every membership row; building the statement through the ORM costs more than running it.
 _USER_GRANTS_SQL = """
-    SELECT b.role, b.until, b.role_after, b.company_id, b.project_id, NULL
+    SELECT b.role, b.until, b.role_after, b.company_id, b.project_id, b.environment_id, NULL, NULL
       FROM {binding} b
      WHERE b.user_id = %(user)s
-       AND (b.company_id = %(company)s OR b.project_id = %(project)s OR b.environment_id = %(environment)s)
+       AND {resources}
     UNION ALL
-    SELECT b.role, b.until, b.role_after, b.company_id, b.project_id, g.name
+    SELECT b.role, b.until, b.role_after, b.company_id, b.project_id, b.environment_id, g.id, g.name
       FROM {membership} m
       JOIN {binding} b ON b.group_id = m.group_id
       JOIN {group} g ON g.id = m.group_id
      WHERE m.user_id = %(user)s
-       AND (b.company_id = %(company)s OR b.project_id = %(project)s OR b.environment_id = %(environment)s)
+       AND {resources}
 """
+# The bindings on one target and the resources above it…
+_ONE_TARGET = (
+    "(b.company_id = %(company)s OR b.project_id = %(project)s OR b.environment_id = %(environment)s)"
+)
+# …or on a whole company: the company, its projects and their environments (`grants_everywhere`).
+_WHOLE_COMPANY = """(b.company_id = %(company)s
+         OR b.project_id IN (SELECT p.id FROM {project} p WHERE p.company_id = %(company)s)
+         OR b.environment_id IN (SELECT e.id FROM {environment} e JOIN {project} p ON p.id = e.project_id
+                                  WHERE p.company_id = %(company)s))"""
 
 
 def _aware(moment) -> datetime.datetime | None:
@@ -392,12 +488,16 @@ def _aware(moment) -> datetime.datetime | None:
     return moment
 
 
-def _user_grant_rows(user_id: int, target: Target) -> list[tuple]:
-    sql = _USER_GRANTS_SQL.format(
-        binding=RoleBinding._meta.db_table,
-        membership=GroupMembership._meta.db_table,
-        group=Group._meta.db_table,
-    )
+def _user_grant_rows(user_id: int, target: Target, *, whole_company: bool = False) -> list[tuple]:
+    tables = {
+        "binding": RoleBinding._meta.db_table,
+        "membership": GroupMembership._meta.db_table,
+        "group": Group._meta.db_table,
+        "project": Project._meta.db_table,
+        "environment": Environment._meta.db_table,
+    }
+    resources = (_WHOLE_COMPANY if whole_company else _ONE_TARGET).format(**tables)
+    sql = _USER_GRANTS_SQL.format(resources=resources, **tables)
     params = {
         "user": user_id,
         "company": target.company_id,
@@ -407,3 +507,10 @@ def _user_grant_rows(user_id: int, target: Target) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _grant_rows(bindings: QuerySet[RoleBinding]):
+    """The rows `_in_effect` reads, for a group or a service account (the same columns as the SQL above)."""
+    return bindings.values_list(
+        "role", "until", "role_after", "company_id", "project_id", "environment_id", "group_id", "group__name"
+    ).order_by()

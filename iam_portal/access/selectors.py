@@ -7,6 +7,7 @@ query for the roles of the page's subjects on the project and its environments.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -22,11 +23,12 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest, Lower, NullIf
+from django.urls import reverse
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import COMPANY_OWNER, Level
 from iam_portal.access.models import RoleBinding
-from iam_portal.access.resolver import AccessResolver, Grant, subject_q
+from iam_portal.access.resolver import ROOT_SA_PATH, SUPERUSER_PATH, AccessResolver, Grant, subject_q
 from iam_portal.access.subjects import (
     GROUP,
     KIND_BY_ORDER,
@@ -43,8 +45,10 @@ from iam_portal.access.subjects import (
     kind_of,
     role_rank_expression,
     search_q,
+    subject_name,
     with_company_role,
 )
+from iam_portal.audit.models import Action, AuditEvent, Outcome
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
 from iam_portal.pagination import Page, paginate, sort_key
@@ -618,7 +622,7 @@ def roles_adding_nothing(access: AccessResolver, inherited: list[Grant], level: 
         for role in catalogue.ROLES_BY_LEVEL[level]
         if all(
             access.can_with(capability.name, inherited)
-            for capability in catalogue.capabilities_of(role, level)
+            for capability in catalogue.role_capabilities(role, level)
         )
     ]
 
@@ -654,3 +658,238 @@ def my_environment_roles(access, project: Project, environments: list) -> dict[i
         ):
             result[environment_id] = role
     return result
+
+
+# -- one identity's access everywhere in its company (the access page) ------------------------------
+
+
+def _keys_shown(level: Level) -> frozenset[str]:
+    """The keys a row of the access page lists on demand: those granted at its level, and those that
+    answer the capabilities it shows (a company key that deploys to every environment, for one)."""
+    keys = {p.key for p in catalogue.PERMISSIONS if p.level == level}
+    for _, capabilities in catalogue.capability_groups(level):
+        for capability in capabilities:
+            keys |= catalogue.capability_keys(capability)
+    return frozenset(keys)
+
+
+_KEYS_SHOWN = {level: _keys_shown(level) for level in Level}
+
+
+@dataclass
+class ResourceAccess:
+    """One row of the access page: what reaches the identity on one resource, and what it allows there."""
+
+    resource: Company | Project | Environment
+    role: str | None  # the highest role reaching it (any level, any group)
+    grants: tuple[Grant, ...]  # every path, top level first
+    root_path: str  # SUPERUSER_PATH / ROOT_SA_PATH when the Console root gives something here, else ""
+    allows: list[tuple[str, list[str]]]  # capability labels under their heading (catalogue.capability_groups)
+    keys: list[str]
+    environments: list[ResourceAccess] = field(default_factory=list)
+
+    @property
+    def reached(self) -> bool:
+        """Something holds on the resource itself: a capability about it, or a role bound right there."""
+        own_heading = catalogue.ALLOWS_HEADINGS[(self.resource.level, self.resource.level)]
+        return any(heading == own_heading for heading, _ in self.allows) or any(
+            not grant.inherited for grant in self.grants
+        )
+
+
+def _resource_access(access: AccessResolver, obj) -> ResourceAccess:
+    permissions = access.permissions(obj)
+    allows = []
+    for heading, capabilities in catalogue.capability_groups(obj.level):
+        labels = [cap.label for cap in capabilities if access.can(cap.name, obj)]
+        if labels:
+            allows.append((heading, labels))
+    roots = {path for paths in permissions.values() for path in paths} & {SUPERUSER_PATH, ROOT_SA_PATH}
+    return ResourceAccess(
+        resource=obj,
+        role=access.role_on(obj),
+        grants=access.grants(obj),
+        root_path=next(iter(sorted(roots)), ""),
+        allows=allows,
+        keys=[key for key in permissions if key in _KEYS_SHOWN[obj.level]],
+    )
+
+
+@dataclass
+class IdentityAccess:
+    company: ResourceAccess
+    projects: list[ResourceAccess]  # those it reaches, each with the environments it reaches
+    resources: list  # every resource of the company, for the "why" question
+
+
+def identity_access(access: AccessResolver, company: Company) -> IdentityAccess:
+    """The identity's access on the company and on every project and environment of it that it reaches,
+    every answer from the resolver: three queries in all (`AccessResolver.grants_everywhere`)."""
+    everywhere = access.grants_everywhere(company)
+    projects: list[ResourceAccess] = []
+    for obj in everywhere:
+        if obj.level == Level.PROJECT:
+            projects.append(_resource_access(access, obj))
+        elif obj.level == Level.ENVIRONMENT:
+            row = _resource_access(access, obj)
+            if row.reached:
+                projects[-1].environments.append(row)
+    return IdentityAccess(
+        company=_resource_access(access, company),
+        projects=[row for row in projects if row.reached or row.environments],
+        resources=list(everywhere),
+    )
+
+
+# -- "why can they …?" ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A change that would take one path away, through the portal's usual dialog."""
+
+    label: str
+    url: str  # "" when the person asking may not make that change
+    still: tuple[Grant, ...]  # the paths that would still grant it afterwards
+    still_root: str = ""  # …or the Console root, which no dialog of the company changes
+
+    @property
+    def still_granted(self) -> bool:
+        return bool(self.still or self.still_root)
+
+
+@dataclass(frozen=True)
+class WhyPath:
+    grant: Grant
+    removals: tuple[Removal, ...]
+
+
+@dataclass(frozen=True)
+class WhyAnswer:
+    question: str  # the capability's label, or the key
+    resource: Company | Project | Environment
+    granted: bool
+    paths: tuple[WhyPath, ...]
+    root_path: str
+    would_grant: tuple[tuple[str, Level], ...]  # for a "no": the smallest role per level that would give it
+
+
+def why_answer(
+    access: AccessResolver,
+    viewer: AccessResolver,
+    subject: Subject,
+    *,
+    permission: str,
+    resource: Company | Project | Environment,
+) -> WhyAnswer:
+    """Does the identity of `access` hold `permission` (a capability name or a permission key) on
+    `resource`, through which paths, and what would remove each: the resolver's answer, with links to the
+    dialogs that `viewer` (the person asking) may open."""
+    capability = catalogue.CAPABILITIES.get(permission)
+    keys = catalogue.capability_keys(capability) if capability else frozenset({permission})
+    held = access.permissions(resource)
+    granting = access.granting(keys, resource)
+    roots = {path for key in keys for path in held.get(key, ())} & {SUPERUSER_PATH, ROOT_SA_PATH}
+    root_path = next(iter(sorted(roots)), "")
+    paths = tuple(
+        WhyPath(grant, _removals(grant, granting, root_path, viewer, subject)) for grant in granting
+    )
+    granted = bool(keys & access.keys(resource))
+    return WhyAnswer(
+        question=capability.label if capability else permission,
+        resource=resource,
+        granted=granted,
+        paths=paths,
+        root_path=root_path,
+        would_grant=() if granted else _smallest_roles_granting(keys, resource.level),
+    )
+
+
+def _smallest_roles_granting(keys: frozenset[str], down_to: Level) -> tuple[tuple[str, Level], ...]:
+    """For each level from the company down to `down_to`, the smallest role that gives one of `keys` when
+    bound there (levels where none does are left out)."""
+    levels = list(Level)[: list(Level).index(down_to) + 1]
+    found = []
+    for level in levels:
+        role = next((r for r in catalogue.ROLES_BY_LEVEL[level] if keys & catalogue.keys_for(r, level)), None)
+        if role is not None:
+            found.append((role, level))
+    return tuple(found)
+
+
+def _removals(grant: Grant, granting: list[Grant], root_path: str, viewer, subject) -> tuple[Removal, ...]:
+    """What takes `grant` away: changing the binding it comes from (the subject's own, or its group's for
+    every member), or, for a group's grant to a user, removing the user from that group."""
+    company = grant.target.company
+    name = subject_name(subject)
+    without = tuple(other for other in granting if other is not grant)
+    manages_company = viewer.can("company.identities.manage", company)
+    holder_kind, holder_pk, holder_name = (
+        (GROUP, grant.group_id, grant.group_name)
+        if grant.group_id is not None
+        else (kind_of(subject).id, subject.pk, name)
+    )
+    if grant.level == Level.COMPANY:
+        edit = Removal(
+            f"Edit company role of {holder_name}",
+            reverse("company_role_edit", args=[company.slug, holder_kind, holder_pk])
+            if manages_company
+            else "",
+            without,
+            root_path,
+        )
+    else:
+        project = grant.resource.ancestor(Level.PROJECT)
+        edit = Removal(
+            f"Edit project roles of {holder_name} on {project.name}",
+            reverse("project_role_edit", args=[company.slug, project.slug, holder_kind, holder_pk])
+            if viewer.can("project.identities.manage", project)
+            else "",
+            without,
+            root_path,
+        )
+    if grant.group_id is None:
+        return (edit,)
+    leave = Removal(
+        f"Remove {name} from {grant.group_name}",
+        reverse("group_remove_member", args=[company.slug, grant.group_id, subject.pk])
+        if manages_company
+        else "",
+        tuple(other for other in granting if other.group_id != grant.group_id),
+        root_path,
+    )
+    return (leave, edit)
+
+
+# -- what the access page says of each kind of identity -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A service account's credentials: how it signs in, and how old they are."""
+
+    created_at: datetime.datetime
+    changed_at: datetime.datetime | None  # the last rotation of its secret or replacement of its key
+    changed_by: str
+
+    @property
+    def since(self) -> datetime.datetime:
+        return self.changed_at or self.created_at
+
+
+def service_account_credentials(account: ServiceAccount) -> Credentials:
+    """When the account's credentials were set: the last rotation or key replacement in the audit log
+    (one indexed query), else its creation."""
+    last = (
+        AuditEvent.objects.filter(
+            company_id=account.company_id,
+            subject_kind=SERVICE_ACCOUNT,
+            subject_id=account.pk,
+            action__in=[Action.SECRET_ROTATED, Action.KEY_REPLACED],
+            outcome=Outcome.SUCCESS,
+        )
+        .order_by("-id")
+        .values_list("occurred_at", "actor_name")
+        .first()
+    )
+    return Credentials(account.created_at, *(last or (None, "")))

@@ -13,6 +13,8 @@ urlpatterns = [
         views.company_identity_remove,
         name="company_identity_remove",
     ),
+    path(f"{company}/access/<str:kind>/<int:pk>/", views.identity_access, name="identity_access"),
+    path("roles/<str:level>/allows/", views.role_allows, name="role_allows"),
     path(f"{project}/iam/", views.project_iam, name="project_iam"),
     path(f"{project}/iam/<str:kind>/<int:pk>/edit/", views.project_role_edit, name="project_role_edit"),
 ]

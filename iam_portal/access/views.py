@@ -8,13 +8,15 @@ Adding users and service accounts, from the company or from a project, is an ide
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from iam_portal.access import catalogue, selectors
 from iam_portal.access.catalogue import Level
-from iam_portal.access.forms import CompanyRoleForm, ProjectRolesForm
+from iam_portal.access.forms import CompanyRoleForm, ProjectRolesForm, WhyForm
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import (
     ActionRefused,
@@ -32,8 +34,17 @@ from iam_portal.access.shortcuts import (
     project_for,
     you_would_lose,
 )
-from iam_portal.access.subjects import KIND_LABELS, SERVICE_ACCOUNT, USER, company_subject, subject_name
+from iam_portal.access.subjects import (
+    GROUP,
+    KIND_LABELS,
+    SERVICE_ACCOUNT,
+    USER,
+    company_subject,
+    subject_name,
+)
+from iam_portal.access.templatetags.roles import role_allows_context
 from iam_portal.htmx import partial
+from iam_portal.identities import selectors as identity_selectors
 from iam_portal.identities import views as identity_views
 from iam_portal.pagination import table_state
 
@@ -78,11 +89,7 @@ def company_role_edit(request, company, kind, pk):
                 company=company,
             )
     context = {
-        "company": company,
-        "subject": subject,
-        "subject_name": subject_name(subject),
-        "kind": kind,
-        "kind_label": KIND_LABELS[kind],
+        **_about(company, kind, subject),
         "current_role": catalogue.role_label(current),
         "current_role_id": current,
         "form": form,
@@ -90,6 +97,17 @@ def company_role_edit(request, company, kind, pk):
         "you_lose": you_lose,
     }
     return render(request, partial(request, "access/company_role_edit.html"), context)
+
+
+def _about(company, kind: str, subject) -> dict:
+    """What every page about one identity shows of it."""
+    return {
+        "company": company,
+        "subject": subject,
+        "subject_name": subject_name(subject),
+        "kind": kind,
+        "kind_label": KIND_LABELS[kind],
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -250,3 +268,68 @@ def project_role_edit(request, company, project, kind, pk):
         else "",
     }
     return render(request, partial(request, "access/project_role_edit.html"), context)
+
+
+# -- one identity's access page -------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Target")
+def identity_access(request, company, kind, pk):
+    """Everything an identity may do in the company, and why. Those who manage the company's identities
+    see everyone's; anyone sees their own ("My access"); for everyone else it is forbidden."""
+    itself = kind == USER and pk == request.user.pk
+    company = company_for(request, company, section="my_access" if itself else "iam")
+    if not itself and not request.access.can("company.identities.manage", company):
+        raise PermissionDenied(
+            "Only those who manage the company's identities may see someone else's access."
+        )
+    # Your own page needs no role of yours in the company: a super user browsing it sees what they hold.
+    subject = request.user if itself else company_subject(company, kind, pk)
+    access = request.access if itself else AccessResolver(subject, now=request.access.now)
+    found = selectors.identity_access(access, company)
+    asked = "permission" in request.GET or "resource" in request.GET
+    form = WhyForm(request.GET if asked else None, resources=found.resources)
+    answer = None
+    if form.is_bound and form.is_valid():
+        answer = selectors.why_answer(access, request.access, subject, **form.answer_args())
+    context = {
+        **_about(company, kind, subject),
+        "itself": itself,
+        "access": found,
+        "form": form,
+        "answer": answer,
+        "can_manage": request.access.can("company.identities.manage", company),
+        **_identity_details(company, kind, subject),
+    }
+    name = {"why-answer": "why", "identity-access": "content"}.get(
+        request.htmx.target if request.htmx else ""
+    )
+    return render(
+        request,
+        partial(request, "access/identity_access.html", name) if name else "access/identity_access.html",
+        context,
+    )
+
+
+def _identity_details(company, kind, subject) -> dict:
+    if kind == USER:
+        return {"groups": selectors.user_groups_in(company, subject)}
+    if kind == GROUP:
+        return {
+            "group": identity_selectors.group_summary(company, subject.pk),
+            "members": identity_selectors.group_member_page(subject, size=settings.PAGE_SIZE),
+            "bindings": selectors.bindings_of(subject),
+        }
+    return {"credentials": selectors.service_account_credentials(subject)}
+
+
+@require_GET
+@login_required
+def role_allows(request, level):
+    """What the role chosen in a role picker allows (the picker's hx-get; any parameter names the role)."""
+    if level not in set(Level):
+        raise Http404("No such level.")
+    role = next((value for value in request.GET.values() if catalogue.is_role_valid_for(value, level)), None)
+    return render(request, "access/_role_allows.html#body", role_allows_context(role, level))

@@ -215,9 +215,9 @@ def test_project_roles_already_inherited_are_marked_before_saving(demo, login):
     html = login("pm").get(project_role_url("user", junior.pk), headers=HX).content.decode()
     assert options(html, "project_role") == {
         "": "No project role",
-        "guest": "Guest — already inherited",
-        "reporter": "Reporter — already inherited",
-        "developer": "Developer — already inherited",
+        "guest": "Guest (already inherited)",
+        "reporter": "Reporter (already inherited)",
+        "developer": "Developer (already inherited)",
         "maintainer": "Maintainer",
         "project-admin": "Project Administrator",
     }

@@ -166,7 +166,7 @@ def test_edit_dialog_shows_the_current_role_and_the_inheritance_caution(demo, lo
     assert "<html" not in html
     assert "Edit company role" in html
     assert "Jun One" in html and "now" in html and "Guest" in html
-    assert '<option value="guest" selected>Guest</option>' in html
+    assert '<option value="guest" selected>Guest — sees the company</option>' in html
     assert "applies to every project and runtime environment" in html
     assert "also gets roles from groups" in html
 

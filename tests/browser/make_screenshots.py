@@ -52,7 +52,7 @@ def main() -> None:
         dialog = page.locator("#dialog")
         expect(dialog.get_by_role("heading", name="Add user")).to_be_visible()
         dialog.get_by_label("Email").fill("new.colleague@acme.test")
-        dialog.get_by_label("Company role").select_option(label="Developer")
+        dialog.get_by_label("Company role").select_option("developer")
         page.mouse.move(0, 0)
         save(page, args.out / "add-user-dialog.png")
 

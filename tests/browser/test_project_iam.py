@@ -34,7 +34,7 @@ def test_project_admin_changes_a_juniors_production_role(signed_in, url, demo):
     expect(dialog(page)).to_contain_text("Jun One")
     expect(dialog(page).locator(".inherited")).to_contain_text("Acme Developers")
     expect(dialog(page).get_by_label("Project role")).to_have_value("developer")
-    dialog(page).get_by_label("Production").select_option(label="Maintainer")
+    dialog(page).get_by_label("Production").select_option("maintainer")
     dialog(page).get_by_role("button", name="Save").click()
 
     expect_dialog_closed(page)
@@ -48,7 +48,7 @@ def test_project_admin_changes_a_juniors_production_role(signed_in, url, demo):
     # Back to "none": the binding goes, and so does the right to deploy.
     row.get_by_role("link", name="Edit").click()
     expect(dialog(page).get_by_label("Production")).to_have_value("maintainer")
-    dialog(page).get_by_label("Production").select_option(label="No role")
+    dialog(page).get_by_label("Production").select_option(value="")
     dialog(page).get_by_role("button", name="Save").click()
     expect_dialog_closed(page)
     expect(cells.nth(PRODUCTION_COL)).to_have_accessible_name("No role on Production")  # shows "—"
@@ -62,10 +62,10 @@ def test_owner_adds_a_user_from_the_project(signed_in, url, demo):
     page.goto(url(PROJECT_IAM))
     open_dialog(page.get_by_role("link", name="Add user"), "Add user")
     dialog(page).get_by_label("Email").fill("newbie@acme.test")
-    dialog(page).get_by_label("Company role").select_option(label="Guest")
-    dialog(page).get_by_label("Project role").select_option(label="Developer")
-    dialog(page).get_by_label("Production").select_option(label="Reporter")
-    dialog(page).get_by_label("Staging").select_option(label="Maintainer")
+    dialog(page).get_by_label("Company role").select_option("guest")
+    dialog(page).get_by_label("Project role").select_option("developer")
+    dialog(page).get_by_label("Production").select_option("reporter")
+    dialog(page).get_by_label("Staging").select_option("maintainer")
     dialog(page).get_by_role("button", name="Add user").click()
 
     expect_dialog_closed(page)
@@ -125,7 +125,7 @@ def test_a_project_administrator_removing_their_own_role_is_warned_and_lands_on_
     warning = dialog(page).locator(".this-is-you")
     expect(warning).to_contain_text("This is you.")
     expect(warning).to_contain_text("With no project role, you will lose access to Webshop.")
-    dialog(page).get_by_label("Project role").select_option(label="No project role")
+    dialog(page).get_by_label("Project role").select_option(value="")
     dialog(page).get_by_role("button", name="Save").click()
 
     expect(page).to_have_url(url("/companies/acme/"))
@@ -142,7 +142,7 @@ def test_a_project_administrator_becoming_developer_gets_the_read_only_table(sig
     open_dialog(
         page.locator(f"#project-identity-user-{pm.pk}").get_by_role("link", name="Edit"), "Edit project roles"
     )
-    dialog(page).get_by_label("Project role").select_option(label="Developer")
+    dialog(page).get_by_label("Project role").select_option(value="developer")
     dialog(page).get_by_role("button", name="Save").click()
 
     expect(page).to_have_url(url(PROJECT_IAM))
@@ -159,9 +159,9 @@ def test_adding_an_existing_member_offers_their_project_roles(signed_in, url, de
     page.goto(url(PROJECT_IAM))
     open_dialog(page.get_by_role("link", name="Add user"), "Add user")
     dialog(page).get_by_label("Email").fill("designer1@acme.test")
-    dialog(page).get_by_label("Company role").select_option(label="Developer")
-    dialog(page).get_by_label("Project role").select_option(label="Maintainer")
-    dialog(page).get_by_label("Production").select_option(label="Reporter")
+    dialog(page).get_by_label("Company role").select_option(value="developer")
+    dialog(page).get_by_label("Project role").select_option(value="maintainer")
+    dialog(page).get_by_label("Production").select_option(value="reporter")
     dialog(page).get_by_role("button", name="Add user").click()
 
     expect(dialog(page).get_by_role("heading", name="Edit project roles")).to_be_visible()

@@ -2,9 +2,14 @@
 
 from django import template
 from django.db.models import Model
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timesince import timeuntil
 
 from iam_portal.access import catalogue
+from iam_portal.access.catalogue import Level
 
 register = template.Library()
 
@@ -13,6 +18,35 @@ register = template.Library()
 def role_label(role_id: str | None) -> str:
     """company-owner → Company Owner; empty for no role."""
     return catalogue.role_label(role_id)
+
+
+@register.filter
+def until(moment) -> str:
+    """When a time-limited role ends: "until 4 Dec 2026, 17:00 (in 3 days)"."""
+    if not moment:
+        return ""
+    local = timezone.localtime(moment)
+    return f"until {date_format(local, 'j M Y, H:i')} (in {timeuntil(moment, depth=1)})"
+
+
+@register.simple_tag
+def grant_source(grant, *, link_groups: bool = False) -> str:
+    """How a role reaches an identity on a resource (a resolver Grant), after its badge: "direct" or "via
+    group G" (G linked to its page when `link_groups`), "inherited from the company" or "… from the project
+    P" when bound above, and "until …" when it ends."""
+    if grant.group_name is None:
+        text = "direct"
+    elif link_groups:
+        url = reverse("group_detail", args=[grant.target.company.slug, grant.group_id])
+        text = format_html('via group <a href="{}">{}</a>', url, grant.group_name)
+    else:
+        text = format_html("via group {}", grant.group_name)
+    if grant.inherited:
+        above = "the project " + grant.resource.name if grant.level == Level.PROJECT else f"the {grant.level}"
+        text = format_html("{}, inherited from {}", text, above)
+    if grant.until:
+        text = format_html("{}, {}", text, until(grant.until))
+    return text
 
 
 @register.simple_tag
@@ -37,6 +71,22 @@ def role_badge(role: str | None, *, none: str = "", none_label: str = "", source
             '<span class="role role-{} role-inherited" title="{}">{} ({})</span>', role, title, label, source
         )
     return format_html('<span class="role role-{}">{}</span>', role, label)
+
+
+def role_allows_context(role: str | None, level) -> dict:
+    """What `_role_allows.html` shows for a role picker's choice (no role, or one not valid there: nothing)."""
+    if not role or not catalogue.is_role_valid_for(role, level):
+        return {"label": "", "groups": []}
+    return {"label": catalogue.role_label(role), "groups": catalogue.role_allows(role, level)}
+
+
+@register.inclusion_tag("access/_role_allows.html")
+def role_allows(field):
+    """Under a role picker (forms.role_field): everything its chosen role allows there."""
+    value = field.value()
+    if not value and field.field.required:
+        value = field.field.choices[0][0]  # what the browser shows chosen
+    return role_allows_context(value if isinstance(value, str) else None, field.field.role_level)
 
 
 @register.inclusion_tag("_consequences.html", takes_context=True)
