@@ -226,3 +226,8 @@ LOGGING = {
 
 # How many rows a table page shows.
 PAGE_SIZE = env_int("PAGE_SIZE", 50)
+
+# Days the audit log keeps its events; `manage.py audit_prune` (run it daily) deletes older ones.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 180)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(f"AUDIT_RETENTION_DAYS={AUDIT_RETENTION_DAYS} must be at least 1.")

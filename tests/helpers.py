@@ -7,6 +7,7 @@
 - keys: rsa_private_key, public_pem
 - the admin: admin_url, form_data, add_inline_row, no_inline_rows, MODELS, an_object
 - the browser: dialog, open_dialog, submit_company_role, expect_dialog_closed
+- the audit log: events_since, the_event
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
+from iam_portal.audit.models import AuditEvent
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
 
@@ -465,6 +467,23 @@ def no_inline_rows(*prefixes: str) -> dict:
     for prefix in prefixes:
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     return data
+
+
+# -- the audit log --------------------------------------------------------------------------------
+
+
+def events_since(mark: int = 0) -> list:
+    """The audit events written after the event with id `mark` (0: all), oldest first."""
+    return list(AuditEvent.objects.filter(id__gt=mark).order_by("id"))
+
+
+def the_event(mark: int = 0, **expected):
+    """Exactly one event was written after `mark`, and its fields hold `expected`; returns it."""
+    events = events_since(mark)
+    assert len(events) == 1, [f"{e.action} {e.subject_name} {e.outcome}" for e in events]
+    event = events[0]
+    assert {name: getattr(event, name) for name in expected} == expected
+    return event
 
 
 # -- the browser ----------------------------------------------------------------------------------
