@@ -439,7 +439,5 @@ def project_service_account_add(request, company, project):
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            return _credentials_once(
-                request, "identities/project_service_account_created.html", context, created
-            )
+            return _credentials_once(request, "identities/project_service_account_created.html", context, created)
     return render(request, partial(request, "identities/project_service_account_add.html"), context)
