@@ -79,6 +79,27 @@ class AuditFilter:
     nothing: bool = False  # a filter that matches nothing (e.g. an unknown name)
 
 
+def who_named(company_id: int, text: str) -> Who | None:
+    """The identity a filter names: a token ("user:12", from links), an email, or the exact name of one
+    of the company's groups or service accounts, or of exactly one user. None when nothing fits."""
+    text = text.strip()
+    if (who := Who.parse(text)) is not None:
+        return who
+    if "@" in text:
+        pk = User.objects.filter(email__iexact=text).values_list("pk", flat=True).first()
+        return Who("user", pk) if pk else None
+    for kind, model in (("group", Group), ("service-account", ServiceAccount)):
+        pk = (
+            model.objects.filter(company_id=company_id, name__iexact=text)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk:
+            return Who(kind, pk)
+    users = list(User.objects.filter(full_name__iexact=text).values_list("pk", flat=True)[:2])
+    return Who("user", users[0]) if len(users) == 1 else None
+
+
 def who_name(company_id: int, who: Who) -> str:
     """How to call an identity in a heading: its name now, or as this company's log last knew it. An
     identity this company's log never mentions keeps its token (nothing leaks from other companies)."""
@@ -170,10 +191,10 @@ def audit_batches(company_id: int, f: AuditFilter, *, batch: int = 2000) -> Iter
     """Every matching event, newest first, read `batch` rows at a time by id (each batch one indexed,
     limited query): memory stays flat at any size, no cursor or transaction stays open between batches,
     and events written meanwhile (newer ids) do not slip in."""
-    last_id = None
+    querysets, last_id = audit_querysets(company_id, f), None
     while True:
         rows = []
-        for qs in audit_querysets(company_id, f):
+        for qs in querysets:
             if last_id is not None:
                 qs = qs.filter(id__lt=last_id)
             rows.extend(qs.order_by("-id")[:batch])

@@ -23,6 +23,7 @@ from iam_portal.audit.services import events_prune
 from iam_portal.orgs.models import Company
 
 EXIT_ERROR = 2
+MAX_AGE = datetime.timedelta(days=36_500)
 _AGE = re.compile(r"^(\d{1,6})([dh])$")
 
 
@@ -34,7 +35,10 @@ def parse_age(text: str) -> datetime.timedelta:
     number, unit = int(match.group(1)), match.group(2)
     if number == 0:
         raise ValueError("an age of zero would delete the whole log")
-    return datetime.timedelta(days=number) if unit == "d" else datetime.timedelta(hours=number)
+    age = datetime.timedelta(days=number) if unit == "d" else datetime.timedelta(hours=number)
+    if age > MAX_AGE:
+        raise ValueError(f"{text!r} is more than {MAX_AGE.days} days")
+    return age
 
 
 class Command(BaseCommand):
