@@ -177,6 +177,14 @@ def audit_page(
     return paginate(audit_querysets(company_id, f), ["-id"], after=after, before=before, size=size)
 
 
+def scoped_event(company_id: int, pk: int, *, project_id: int | None = None) -> AuditEvent | None:
+    """One event of a company's log (of one project's, with project_id); None when it is not there."""
+    events = AuditEvent.objects.filter(company_id=company_id, pk=pk)
+    if project_id is not None:
+        events = events.filter(project_id=project_id)
+    return events.first()
+
+
 COUNT_CAP = 1000
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from iam_portal.access.shortcuts import company_for, project_for
 from iam_portal.audit import selectors
-from iam_portal.audit.forms import AuditFilterForm
+from iam_portal.audit.forms import FILTERS, AuditFilterForm
 from iam_portal.audit.selectors import AuditFilter, Who
 from iam_portal.audit.wording import EXPORT_COLUMNS, event_export
 from iam_portal.htmx import partial
@@ -117,13 +117,12 @@ def _log(request, scope: Scope):
         "page": page,
         "total": f"{count:,}+" if more else count,
         "params": {"sort": "", "search": ""},
-        "filtered": bool(query),
+        "filtered": any(request.GET.get(name) for name in FILTERS if name != "identity"),
         "identity": f.identity,
         "identity_name": selectors.who_name(scope.company.pk, f.identity) if f.identity else "",
         "caption": f"Audit log of {where}, newest first",
         "log_url": reverse(f"{scope.prefix}_audit_log", args=scope.url_args),
         "csv_url": reverse(f"{scope.prefix}_audit_csv", args=scope.url_args) + (f"?{query}" if query else ""),
-        "history_url": reverse("company_audit_log", args=[scope.company.slug]),
     }
     return render(request, partial(request, "audit/audit_log.html", "table"), context)
 
@@ -141,6 +140,43 @@ def company_audit_log(request, company):
 def project_audit_log(request, company, project):
     project = project_for(request, company, project, manage=True)
     return _log(request, Scope(project.company, project))
+
+
+# -- one event ----------------------------------------------------------------------------------
+
+
+def _event(request, scope: Scope, pk: int):
+    """One event of the log, in the page's dialog: its before/after and where it came from."""
+    event = selectors.scoped_event(
+        scope.company.pk, pk, project_id=scope.project.pk if scope.project else None
+    )
+    if event is None:
+        raise Http404("No such event in this log.")
+    context = {
+        "company": scope.company,
+        "project": scope.project,
+        "event": event,
+        "title": f"Event #{event.seq}",
+        "log_url": reverse(f"{scope.prefix}_audit_log", args=scope.url_args),
+        # Histories are company pages: linked for those who may open them.
+        "history_url": reverse("company_audit_log", args=[scope.company.slug])
+        if request.access.can("company.identities.manage", scope.company)
+        else "",
+    }
+    return render(request, partial(request, "audit/event_detail.html"), context)
+
+
+@require_GET
+@login_required
+def company_audit_event(request, company, event):
+    return _event(request, Scope(company_for(request, company, manage=True, section="audit")), event)
+
+
+@require_GET
+@login_required
+def project_audit_event(request, company, project, event):
+    project = project_for(request, company, project, manage=True)
+    return _event(request, Scope(project.company, project), event)
 
 
 # -- CSV ------------------------------------------------------------------------------------------

@@ -30,14 +30,7 @@ from tests.helpers import (
 
 COMPANY_LOG = "/companies/acme/audit-log/"
 PROJECT_LOG = "/companies/acme/projects/webshop/audit-log/"
-_SENTENCE = re.compile(r'<span class="sentence">(.*?)</span>', re.S)
-
-
-def event_html(page: str, event) -> str:
-    """The <tr> of one event, its details (and their inner table) included."""
-    start = page.index(f'<tr id="event-{event.pk}"')
-    end = page.index("</tr>", page.index("</details>", start))
-    return page[start : end + len("</tr>")]
+_SENTENCE = re.compile(r'<td class="sentence">(.*?)</td>', re.S)
 
 
 def sentences(response) -> list[str]:
@@ -161,17 +154,29 @@ def test_project_log_shows_the_project_and_its_environments_only(login, demo, lo
     assert 'name="project"' not in page  # the project is given
 
 
-def test_each_row_shows_its_details_on_demand(login, log):
-    junior = log[1].subject_id
-    row = event_html(login("owner").get(COMPANY_LOG).content.decode(), log[1])
-    assert "<details" in row and "<summary>Details" in row
-    assert re.search(r"<th scope=\"row\">Role</th><td>Guest</td><td>Developer</td>", row)
-    assert f"?identity=user%3A{junior}" in row  # the subject's history
-    assert "<dt>Source</dt><dd>Command line</dd>" in row
-    assert "<dt>Chain position</dt><dd>#1 · digest" in row
+def test_each_row_opens_its_details_on_demand(login, log):
+    event = log[1]
+    page = login("owner").get(COMPANY_LOG).content.decode()
+    url = f"{COMPANY_LOG}{event.pk}/"
+    assert (
+        f'<a class="button small ghost" href="{url}" hx-get="{url}" hx-target="#dialog" '
+        f'aria-label="Details of event #1">Details</a>'
+    ) in row_html(page, f"event-{event.pk}")
+    dialog = login("owner").get(url, headers=HX).content.decode()
+    assert '<h2 id="dialog-title">Event #1</h2>' in dialog and "<html" not in dialog
+    assert "<caption>Before and after</caption>" in dialog
+    assert '<th scope="row">Role</th><td>Guest</td><td>Developer</td>' in dialog
+    assert f"?identity=user%3A{event.subject_id}" in dialog  # the subject's history
+    assert f"?identity=user%3A{event.actor_id}" in dialog  # the actor's
+    assert "<dt>Source</dt><dd>Command line</dd>" in dialog
+    assert "<dt>Chain position</dt><dd>#1 of Acme's chain</dd>" in dialog
+    assert f'<dd class="mono digest">{event.digest}</dd>' in dialog
     assert re.search(
-        r"<dt>Time</dt><dd><time datetime=\"[^\"]+\">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time>", row
+        r'<dt>Time</dt><dd><time datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time>', dialog
     )
+    full = login("owner").get(url).content.decode()  # without JavaScript: a page, "Done" goes back
+    assert "<title>Event #1 · Audit log · Acme · IAM Portal</title>" in full
+    assert f'<a class="button primary" href="{COMPANY_LOG}" data-close-dialog>Done</a>' in full
 
 
 def test_a_portal_change_shows_its_request_details(login, demo):
@@ -182,20 +187,50 @@ def test_a_portal_change_shows_its_request_details(login, demo):
         headers={**HX, "User-Agent": "Firefox/130", "X-Request-ID": "req-42"},
     )
     event = AuditEvent.objects.get()
-    row = event_html(client.get(COMPANY_LOG).content.decode(), event)
+    dialog = client.get(f"{COMPANY_LOG}{event.pk}/", headers=HX).content.decode()
     for shown in (
         "<dd>Portal</dd>",
         '<dd class="mono">req-42</dd>',
         '<dd class="mono">127.0.0.1</dd>',
         "<dd>Firefox/130</dd>",
     ):
-        assert shown in row
+        assert shown in dialog
 
 
 def test_refusals_are_marked(login, log):
-    row = event_html(login("owner").get(COMPANY_LOG).content.decode(), log[4])
+    client = login("owner")
+    row = row_html(client.get(COMPANY_LOG).content.decode(), f"event-{log[4].pk}")
     assert 'class="refused"' in row and "Refused</span>" in row
-    assert '<th scope="col">Asked</th>' in row
+    dialog = client.get(f"{COMPANY_LOG}{log[4].pk}/", headers=HX).content.decode()
+    assert "<caption>What was asked</caption>" in dialog and '<th scope="col">Asked</th>' in dialog
+    assert "<dt>Message</dt><dd>You may not manage the identities of this project.</dd>" in dialog
+
+
+def test_event_details_are_for_the_readers_of_its_log(persona, demo, log):
+    """The company log's readers open any Acme event; a project's readers only that project's events."""
+    webshop_event = log[3]
+    assert_company_matrix(persona, "get", f"{COMPANY_LOG}{webshop_event.pk}/", status=200)
+    assert_access_matrix(
+        persona,
+        project_matrix({NONE: 404, VIEW: 403, EDIT: 200, ADD: 200}),
+        get=f"{PROJECT_LOG}{webshop_event.pk}/",
+    )
+
+
+def test_events_of_another_log_are_404(login, demo, log):
+    client = login("owner")
+    globex_event = AuditEvent.objects.filter(company_id=demo.globex.pk).first()
+    assert client.get(f"{COMPANY_LOG}{globex_event.pk}/").status_code == 404
+    assert client.get(f"{PROJECT_LOG}{log[1].pk}/").status_code == 404  # a company-level event
+    assert client.get(f"{PROJECT_LOG}{log[5].pk}/").status_code == 404  # Payments' event
+    assert client.get(f"{PROJECT_LOG}{log[3].pk}/").status_code == 200
+    assert client.get(f"{COMPANY_LOG}99999999/").status_code == 404
+
+
+def test_a_project_admin_sees_no_history_links(login, log):
+    """Histories are company pages: the project's readers are not sent to a 403."""
+    dialog = login("pm").get(f"{PROJECT_LOG}{log[3].pk}/", headers=HX).content.decode()
+    assert "<dt>Actor</dt><dd>Paula Manager (user #" in dialog and "History" not in dialog
 
 
 def test_an_empty_log_says_so(login, demo):

@@ -1,4 +1,5 @@
-"""{{ event|sentence }} and {% for what, before, after in event|changes %} on the audit log pages."""
+"""{{ event|sentence }}, {% for what, before, after in event|changes %} and the identity words of the audit
+log pages."""
 
 from django import template
 
@@ -22,3 +23,9 @@ def actor_token(event) -> str:
     """The actor as the filters name it ("user:12", "command"), "" when it is no identity of a company."""
     kind = "user" if event.actor_kind == "superuser" else event.actor_kind
     return f"{kind}:{event.actor_id}" if event.actor_id is not None else kind
+
+
+@register.filter
+def kind_words(kind: str) -> str:
+    """ "service-account" → "service account"."""
+    return kind.replace("-", " ")
