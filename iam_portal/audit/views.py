@@ -185,7 +185,7 @@ EXPORT_BATCH = 2000  # events per query
 ROWS_PER_CHUNK = 500  # lines per piece of the response
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such cells get a
 # leading apostrophe, which spreadsheets show as text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_STARTS = "=+-@\t\r\n"
 
 
 class _Line:
@@ -195,9 +195,12 @@ class _Line:
         return value
 
 
-def safe_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+def safe_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return f"'{value}" if value and value[0] in FORMULA_STARTS else value
+    return value  # numbers: the writer spells them
 
 
 def csv_lines(events: Iterable) -> Iterator[str]:

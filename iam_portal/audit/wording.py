@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from string import Formatter
 
 from iam_portal.access import catalogue
 from iam_portal.audit.models import Action, ActorKind, AuditEvent, Outcome
@@ -129,7 +128,7 @@ def _values(event: AuditEvent) -> _Values:
 
 
 def _fill(template: str, values: _Values) -> str:
-    return Formatter().vformat(template, (), values)
+    return template.format_map(values)
 
 
 def event_sentence(event: AuditEvent) -> str:

@@ -100,7 +100,12 @@ def test_cells_that_a_spreadsheet_would_run_are_made_text(login, demo):
     rows = read_csv(login("owner").get(CSV))
     assert [r["subject_name"] for r in rows] == ["'@cmd", "'-cmd", "'+cmd", f"'{name}"]
     assert rows[-1]["event"] == f"The command line created the group {name} with the Reporter role"
-    assert views.safe_cell("\tx") == "'\tx" and views.safe_cell(None) == "" and views.safe_cell(12) == "12"
+    assert (
+        views.safe_cell("") == ""
+        and views.safe_cell("\tx") == "'\tx"
+        and views.safe_cell(None) == ""
+        and views.safe_cell(12) == 12
+    )
 
 
 def test_export_reads_the_log_in_batches_as_it_streams(login, role_changes, monkeypatch):
