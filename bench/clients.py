@@ -43,6 +43,7 @@ class Streamed:
 
     status: int
     first_byte: float = 0.0  # seconds
+    first_row: float = 0.0  # when the second line began (a CSV's first row after its header)
     elapsed: float = 0.0
     size: int = 0
     lines: int = 0
@@ -52,6 +53,8 @@ class Streamed:
             self.first_byte = time.perf_counter() - started
         self.size += len(chunk)
         self.lines += chunk.count(b"\n")
+        if not self.first_row and self.lines >= 2:
+            self.first_row = time.perf_counter() - started
 
 
 class HttpClient:

@@ -25,7 +25,7 @@ GOALS = {
     "audit_page_p95_ms": 50,  # the audit log partial with no filter or any one filter
     "audit_deep_page_p50_ratio": 1.5,  # page 51 vs page 1
     "audit_event_inserts": 1,  # INSERTs a change spends on its event
-    "audit_csv_first_byte_ms": 250,  # the CSV of 100k events starts arriving
+    "audit_csv_first_row_ms": 500,  # the CSV of 100k events: its first event arrives
     "audit_csv_peak_mb": 25,  # Python memory while streaming it (tracemalloc peak)
 }
 
@@ -158,9 +158,9 @@ def _audit_goals(b) -> list[Goal]:
             inserts <= GOALS["audit_event_inserts"],
         ),
         Goal(
-            f"CSV of {csv['rows']:,} events: first byte ≤ {GOALS['audit_csv_first_byte_ms']} ms",
-            f"{csv['first_byte_ms']:.0f} ms (all in {csv['total_s']:.1f} s)",
-            csv["first_byte_ms"] <= GOALS["audit_csv_first_byte_ms"],
+            f"CSV of {csv['rows']:,} events: first row ≤ {GOALS['audit_csv_first_row_ms']} ms",
+            f"{csv['first_row_ms']:.0f} ms (first byte {csv['first_byte_ms']:.0f} ms, all in {csv['total_s']:.1f} s)",
+            csv["first_row_ms"] <= GOALS["audit_csv_first_row_ms"],
         ),
         Goal(
             f"CSV streams in ≤ {GOALS['audit_csv_peak_mb']} MB of Python memory",

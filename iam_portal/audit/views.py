@@ -204,9 +204,11 @@ def safe_cell(value):
 
 
 def csv_lines(events: Iterable) -> Iterator[str]:
-    """The header, then one line per event, yielded ROWS_PER_CHUNK lines at a time."""
+    """The header at once (the download starts before the first query), then one line per event, yielded
+    ROWS_PER_CHUNK lines at a time."""
     writer = csv.writer(_Line())
-    chunk = [writer.writerow(EXPORT_COLUMNS)]
+    yield writer.writerow(EXPORT_COLUMNS)
+    chunk = []
     for event in events:
         chunk.append(writer.writerow([safe_cell(v) for v in event_export(event).values()]))
         if len(chunk) >= ROWS_PER_CHUNK:

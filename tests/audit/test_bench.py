@@ -71,7 +71,7 @@ def test_benchmark_measures_the_audit_log_in_process():
         "Audit · no filter (partial)",
         "Audit · actor = owner (partial)",
         "Audit · one week, 40% back (partial)",
-        "Audit · deep page 3 (partial)",
+        "Audit · page 3 (partial, alternating)",
         "Audit · project log (partial)",
         "Audit · CSV of",
         "writing an event: 1 INSERT",

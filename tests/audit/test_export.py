@@ -109,19 +109,21 @@ def test_cells_that_a_spreadsheet_would_run_are_made_text(login, demo):
 
 
 def test_export_reads_the_log_in_batches_as_it_streams(login, role_changes, monkeypatch):
-    """Never the whole log in memory: each batch is one limited query, run only when the stream gets there
-    (25 events, batches of 10: 3 queries, the first one before the first line is sent)."""
+    """Never the whole log in memory: the header goes out before any query, then each batch is one
+    limited query, run only when the stream gets there (25 events, batches of 10: 3 queries)."""
     monkeypatch.setattr(views, "EXPORT_BATCH", 10)
     monkeypatch.setattr(views, "ROWS_PER_CHUNK", 5)
     role_changes(25)
     response = login("owner").get(CSV)
     chunks = iter(response.streaming_content)
     with CaptureQueriesContext(connection) as queries:
-        first = next(chunks)
-        after_first = len(queries)
+        header = next(chunks)
+        before_any_row = len(queries)
+        first_rows = next(chunks)
+        after_first_rows = len(queries)
         rest = list(chunks)
-    assert after_first == 1
-    assert len(queries) == 3
+    assert (before_any_row, after_first_rows, len(queries)) == (0, 1, 3)
     assert all("LIMIT 10" in q["sql"] for q in queries.captured_queries)
-    lines = b"".join([first, *rest]).decode().splitlines()
-    assert len(lines) == 26 and len(rest) == 5  # header + 25 lines, in pieces of 5 lines
+    assert header.decode() == ",".join(EXPORT_COLUMNS) + "\r\n"
+    lines = b"".join([header, first_rows, *rest]).decode().splitlines()
+    assert len(lines) == 26 and len(rest) == 4  # header + 25 lines, in pieces of 5 lines
