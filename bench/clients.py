@@ -37,6 +37,26 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
+@dataclass
+class Streamed:
+    """A response read as it arrives (a CSV export): when its first bytes came, when its last did."""
+
+    status: int
+    first_byte: float = 0.0  # seconds
+    first_row: float = 0.0  # when the second line began (a CSV's first row after its header)
+    elapsed: float = 0.0
+    size: int = 0
+    lines: int = 0
+
+    def take(self, chunk: bytes, started: float) -> None:
+        if not self.size:
+            self.first_byte = time.perf_counter() - started
+        self.size += len(chunk)
+        self.lines += chunk.count(b"\n")
+        if not self.first_row and self.lines >= 2:
+            self.first_row = time.perf_counter() - started
+
+
 class HttpClient:
     """HTTP/1.1 to a loopback server: keep-alive when the server allows it, a cookie jar, CSRF header."""
 
@@ -109,6 +129,23 @@ class HttpClient:
     def get(self, path: str, headers: dict | None = None) -> Response:
         return self.request("GET", path, headers=headers)
 
+    def stream(self, path: str) -> Streamed:
+        """GET `path` and read the body piece by piece as the server sends it."""
+        headers = {"Accept-Encoding": "identity"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self.close()  # a fresh connection: nothing left over from a kept-alive one
+        conn = self._connection()
+        started = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        raw = conn.getresponse()
+        result = Streamed(raw.status)
+        while chunk := raw.read1(65536):
+            result.take(chunk, started)
+        result.elapsed = time.perf_counter() - started
+        self.close()
+        return result
+
     def login(self, email: str, password: str) -> None:
         page = self.get("/accounts/login/")
         match = _CSRF_INPUT.search(page.text)
@@ -156,6 +193,15 @@ class InProcessClient:
 
     def get(self, path: str, headers: dict | None = None) -> Response:
         return self.request("GET", path, headers=headers)
+
+    def stream(self, path: str) -> Streamed:
+        started = time.perf_counter()
+        response = self.client.get(path)
+        result = Streamed(response.status_code)
+        for chunk in response.streaming_content:
+            result.take(chunk, started)
+        result.elapsed = time.perf_counter() - started
+        return result
 
     def count_queries(
         self, method: str, path: str, headers: dict | None = None, data=None

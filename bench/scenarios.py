@@ -13,6 +13,7 @@ import urllib.parse
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench import audit
 from bench.clients import InProcessClient
 from bench.loops import Limits, follow_next, run_alternating, run_mixed_load
 from bench.seed import identity_count
@@ -338,4 +339,4 @@ def _growth_pages(b) -> list[tuple[str, str, str]]:
     return paths
 
 
-ALL = [pages, admin_comparison, role_change, permission_check, mixed_load, growth]
+ALL = [pages, admin_comparison, role_change, permission_check, mixed_load, growth, audit.audit_log]

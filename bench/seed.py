@@ -2,6 +2,7 @@
 
     python -m bench seed_scale [--company scale] [--users 10000] [--groups 1000] [--service-accounts 500]
                                [--projects 50] [--environments 4] [--bindings 50000] [--seed 42] [--replace]
+                               [--audit-events 0] [--audit-days 365]
 
 The company sits next to the demo data: when the demo company `acme` is missing, `seed_demo` runs first
 (the benchmark compares our pages with the Django admin as the demo super user admin@acme.test). The
@@ -12,7 +13,9 @@ What it creates (defaults in brackets):
 - service accounts `sa-<n>` [500]; projects `project-<n>` [50] with environments [4 each];
 - about [50,000] role bindings spread over the company, project and environment levels, obeying the
   database rules (one role per subject per resource, environment roles Reporter/Maintainer only, no
-  Company Owner on a project).
+  Company Owner on a project);
+- [no] audit events: --audit-events 1000000 writes the company's hash chain over the last --audit-days
+  [365] days (bench/audit.py), with a progress line per 100,000.
 
 The same options and seed give the same data. Rows are written with bulk_create in batches inside one
 transaction (an error leaves nothing behind), then the tables are ANALYZEd so the planner knows their size.
@@ -33,8 +36,10 @@ from django.core.management.color import color_style
 from django.db import connection, transaction
 from django.db.models import Q
 
+from bench.audit import EventSeeder, delete_chain
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
+from iam_portal.audit.models import AuditEvent
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User, hash_secret
 from iam_portal.orgs.demo import DEMO_PASSWORD
 from iam_portal.orgs.models import Company, Environment, Project
@@ -58,7 +63,7 @@ PROJECT_ROLES = [(GUEST, 15), (REPORTER, 30), (DEVELOPER, 35), (MAINTAINER, 15),
 ENV_ROLES = [(REPORTER, 60), (MAINTAINER, 40)]
 # Subjects of the project and environment bindings: (binding field, weight).
 RESOURCE_SUBJECTS = [("user", 85), ("group", 10), ("service_account", 5)]
-ANALYZED = (User, Group, GroupMembership, ServiceAccount, RoleBinding, Project, Environment)
+ANALYZED = (User, Group, GroupMembership, ServiceAccount, RoleBinding, Project, Environment, AuditEvent)
 
 
 def add_arguments(parser) -> None:
@@ -72,6 +77,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--groups-per-user", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--replace", action="store_true", help="Delete the company first if it exists.")
+    parser.add_argument(
+        "--audit-events", type=int, default=0, help="Audit events of the company (default 0)."
+    )
+    parser.add_argument(
+        "--audit-days", type=int, default=365, help="Days the audit events span (default 365)."
+    )
 
 
 def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
@@ -107,6 +118,7 @@ def delete_company(slug: str) -> dict[str, int]:
         GroupMembership.objects.db
     )
     if company is not None:
+        counts["audit_events"] = delete_chain(company.pk)
         counts["service_accounts"] = ServiceAccount.objects.filter(company=company)._raw_delete(
             ServiceAccount.objects.db
         )
@@ -137,13 +149,23 @@ class Stage:
 
 
 def _check_options(o: dict) -> None:
-    for name in ("users", "groups", "service_accounts", "projects", "environments", "bindings"):
+    for name in (
+        "users",
+        "groups",
+        "service_accounts",
+        "projects",
+        "environments",
+        "bindings",
+        "audit_events",
+    ):
         if o[name] < 0:
             raise CommandError(f"--{name.replace('_', '-')} must not be negative.")
     if not 1 <= o["environments"] <= len(ENV_IDS):
         raise CommandError(f"--environments must be between 1 and {len(ENV_IDS)}.")
     if o["projects"] < 1:
         raise CommandError("--projects must be at least 1.")
+    if o["audit_days"] < 1:
+        raise CommandError("--audit-days must be at least 1.")
 
 
 def seed_scale(o: dict, out) -> None:
@@ -172,6 +194,10 @@ def seed_scale(o: dict, out) -> None:
         with Stage(out, "ANALYZE"), connection.cursor() as cursor:
             for model in ANALYZED:
                 cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+        if o["audit_events"] and not connection.in_atomic_block:  # (the tests run inside a transaction)
+            # What autovacuum does to a table written once: the visibility map lets counts use the indexes.
+            with Stage(out, "VACUUM the audit log"), connection.cursor() as cursor:
+                cursor.execute(f'VACUUM "{AuditEvent._meta.db_table}"')
 
     out.write(
         color_style().SUCCESS(f"Company {slug!r} ready in {time.perf_counter() - started:.1f} s: {summary}")
@@ -197,10 +223,13 @@ class Seeder:
         self.groups_and_memberships()
         self.service_accounts(slug)
         self.role_bindings()
+        audit = ""
+        if self.o["audit_events"]:
+            audit = ", " + EventSeeder(self, self.o["audit_events"], self.o["audit_days"]).run(self.out)
         return (
             f"{len(self.members) + 1} users, {len(self.groups)} groups, {len(self.accounts)} service accounts, "
             f"{len(self.projects)} projects, {len(self.environments)} environments, "
-            f"{len(self.memberships)} memberships, {len(self.bindings)} bindings"
+            f"{len(self.memberships)} memberships, {len(self.bindings)} bindings{audit}"
         )
 
     def company_and_projects(self, slug: str) -> None:

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("iam_portal.orgs.urls")),
     path("", include("iam_portal.access.urls")),
     path("", include("iam_portal.identities.urls")),
+    path("", include("iam_portal.audit.urls")),
 ]

@@ -11,6 +11,7 @@
 - sign-in: PORTAL, provider_settings, sso_sign_in (with the test OpenID provider of tests/oidc)
 - every page and dialog of the portal: PORTAL_PAGES, TABLE_PAGES, PORTAL_DIALOGS, portal_url; parse_html
 - the browser: dialog, open_dialog, submit_company_role, expect_dialog_closed
+- the audit log: events_since, the_event
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from iam_portal.access.catalogue import (
     ROLES,
 )
 from iam_portal.access.models import RoleBinding
+from iam_portal.audit.models import AuditEvent
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.demo import DEMO_PASSWORD
 from iam_portal.orgs.models import Company, Environment, FeatureToggle, Project, ProjectTemplate
@@ -690,6 +692,10 @@ PORTAL_PAGES = {
     "access of a group": "/companies/acme/access/group/{group}/",
     "access of a service account": "/companies/acme/access/service-account/{deployer}/",
     "my access": "/companies/acme/access/user/{owner}/",
+    "company audit log": "/companies/acme/audit-log/",
+    "company audit log, filtered": "/companies/acme/audit-log/?action=role.granted&outcome=success",
+    "history of a user": "/companies/acme/audit-log/?identity=user:{junior}",
+    "project audit log": "/companies/acme/projects/webshop/audit-log/",
 }
 PORTAL_DIALOGS = {  # each also opens as a full page
     "add user": "/companies/acme/users/add/",
@@ -794,6 +800,23 @@ def parse_html(html: str) -> list[Element]:
     parser = Parser()
     parser.feed(html)
     return parser.elements
+
+
+# -- the audit log --------------------------------------------------------------------------------
+
+
+def events_since(mark: int = 0) -> list:
+    """The audit events written after the event with id `mark` (0: all), oldest first."""
+    return list(AuditEvent.objects.filter(id__gt=mark).order_by("id"))
+
+
+def the_event(mark: int = 0, **expected):
+    """Exactly one event was written after `mark`, and its fields hold `expected`; returns it."""
+    events = events_since(mark)
+    assert len(events) == 1, [f"{e.action} {e.subject_name} {e.outcome}" for e in events]
+    event = events[0]
+    assert {name: getattr(event, name) for name in expected} == expected
+    return event
 
 
 # -- the browser ----------------------------------------------------------------------------------

@@ -21,14 +21,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from iam_portal.access import catalogue, selectors
-from iam_portal.access.catalogue import Level
 from iam_portal.access.models import RoleBinding, binding_problem
 from iam_portal.access.resolver import AccessResolver, Actor, user_or_none
 from iam_portal.access.subjects import Resource, Subject, binding_lookup
 from iam_portal.audit.models import Action, Outcome
 from iam_portal.audit.services import event_record
 from iam_portal.identities.models import User
-from iam_portal.orgs.models import Company, Environment, Project
+from iam_portal.orgs.models import Company, Environment, Level, Project
 
 
 class ActionRefused(Exception):
@@ -84,13 +83,23 @@ def operation(action: str):
 
 
 def _refusal_record(action: str, kwargs: dict, refused: Exception) -> None:
+    """The refused attempt, on the chain of the company it was meant for: the subject when there is one
+    (the member for membership changes, the group named in what was asked), and what was asked."""
+    group, account = kwargs.get("group"), kwargs.get("account")
     subject = next(
         (kwargs[k] for k in ("subject", "user", "account", "group") if kwargs.get(k) is not None), None
     )
-    resource = kwargs.get("project") or kwargs.get("company") or getattr(subject, "company", None)
+    owner = group or account or subject
+    resource = kwargs.get("project") or kwargs.get("company") or getattr(owner, "company", None)
     asked = {key: kwargs[key][:300] for key in _ASKED if isinstance(kwargs.get(key), str)}
-    if isinstance(kwargs.get("emails") or kwargs.get("member_emails"), list):
-        asked["emails"] = (kwargs.get("emails") or kwargs.get("member_emails"))[:20]
+    emails = kwargs.get("emails") or kwargs.get("member_emails")
+    if isinstance(emails, list):
+        asked["emails"] = [str(e) for e in emails[:20]]
+    if group is not None and subject is not group:
+        asked["group"] = group.name
+    environment_roles = kwargs.get("environment_roles")
+    if isinstance(environment_roles, dict) and environment_roles:
+        asked["environment_roles"] = {env.env_id: role for env, role in environment_roles.items()}
     event_record(
         actor=kwargs.get("actor"),
         action=action,
@@ -364,5 +373,7 @@ def company_direct_access_remove(*, actor: Actor, company: Company, user: User) 
 
 
 def roles_summary(bindings) -> list[dict]:
-    """Bindings as the audit log keeps them: [{"role": …, "on": "acme/webshop"}, …]."""
-    return [{"role": b.role, "on": b.resource.path} for b in bindings]
+    """Bindings as the audit log keeps them: [{"role": …, "on": "acme/webshop"}, …], company first, then
+    by path (the same list whatever order the database returned)."""
+    ordered = sorted(bindings, key=lambda b: (list(Level).index(b.level), b.resource.path))
+    return [{"role": b.role, "on": b.resource.path} for b in ordered]

@@ -29,6 +29,7 @@ class Action(models.TextChoices):
     SIGNIN_SUCCEEDED = "signin.succeeded", "Signed in"
     SIGNIN_FAILED = "signin.failed", "Sign-in failed"
     SIGNIN_LOCKED_OUT = "signin.locked_out", "Locked out"
+    AUDIT_PRUNED = "audit.pruned", "Old audit events deleted"
 
 
 class Outcome(models.TextChoices):
@@ -92,16 +93,20 @@ class AuditEvent(models.Model):
             models.UniqueConstraint(fields=["company_id", "seq"], name="audit_seq_unique_in_chain")
         ]
         indexes = [
-            # Newest first, per company, for every filter the pages offer (keyset on id).
+            # Newest first, per company, for every filter the pages offer (keyset on id). Within a company
+            # id, seq and occurred_at grow together (services.event_record), so a date range becomes an id
+            # range found through audit_time_idx, and every filter index ends with the id.
             models.Index(fields=["company_id", "-id"], name="audit_company_idx"),
-            models.Index(fields=["company_id", "actor_kind", "actor_id", "-id"], name="audit_actor_idx"),
+            # actor_id first: "user 12" is actor_kind user or superuser, and an IN on the kind would cost
+            # a sort; the kind is then checked on the few rows of that id.
+            models.Index(fields=["company_id", "actor_id", "-id"], name="audit_actor_idx"),
             models.Index(
                 fields=["company_id", "subject_kind", "subject_id", "-id"], name="audit_subject_idx"
             ),
             models.Index(fields=["company_id", "project_id", "-id"], name="audit_project_idx"),
             models.Index(fields=["company_id", "action", "-id"], name="audit_action_idx"),
             models.Index(fields=["company_id", "outcome", "-id"], name="audit_outcome_idx"),
-            models.Index(fields=["occurred_at"], name="audit_occurred_idx"),
+            models.Index(fields=["company_id", "occurred_at", "id"], name="audit_time_idx"),
         ]
 
     def __str__(self) -> str:

@@ -38,7 +38,7 @@ def test_create_a_group_with_members_then_add_and_remove_members(signed_in, url,
     assert RoleBinding.objects.get(group=group, company=demo.acme).role == "reporter"
     assert member_emails(group) == {"designer1@acme.test", "designer2@acme.test"}
 
-    row.get_by_role("link", name="Release Team").click()
+    row.get_by_role("link", name="Release Team", exact=True).click()
     expect(page).to_have_url(re.compile(rf"/companies/acme/groups/{group.pk}/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Release Team")
     header = page.locator("#group-header")
