@@ -5,7 +5,7 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
-from iam_portal.api import authz, iam, oauth
+from iam_portal.api import audit, authz, iam, oauth
 from iam_portal.api.auth import bearer
 from iam_portal.api.errors import install_handlers
 
@@ -26,6 +26,7 @@ install_handlers(api)
 api.add_router("", oauth.router)
 api.add_router("", iam.router)
 api.add_router("", authz.router)
+api.add_router("", audit.router)
 
 
 @csrf_exempt
