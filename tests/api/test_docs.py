@@ -16,6 +16,7 @@ PATHS = {
     "/api/companies/{companyId}/service-accounts/{clientId}": {"patch", "delete"},
     "/api/me": {"get"},
     "/api/authz/check": {"post"},
+    "/api/tenants/{companyId}/audit-logs": {"get"},
 }
 
 

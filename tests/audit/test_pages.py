@@ -348,10 +348,12 @@ def test_identity_of_another_company_reveals_nothing(login, demo, log):
     ],
 )
 def test_hostile_input_never_fails(login, log, query):
+    # A NUL character is refused for the whole site before any view runs (NulCharacterMiddleware).
+    expected = 400 if any("\x00" in value for value in query.values()) else 200
     for headers in ({}, HX):
         response = login("owner").get(COMPANY_LOG, query, headers=headers)
-        assert response.status_code == 200
-    assert login("owner").get(f"{COMPANY_LOG}export.csv", query).status_code == 200
+        assert response.status_code == expected
+    assert login("owner").get(f"{COMPANY_LOG}export.csv", query).status_code == expected
 
 
 def test_a_filter_that_is_not_valid_shows_nothing(login, demo, log):
