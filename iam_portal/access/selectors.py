@@ -73,6 +73,11 @@ def binding_role(subject: Subject, resource: Resource) -> str | None:
     )
 
 
+def binding_of(subject: Subject, resource: Resource) -> RoleBinding | None:
+    """The subject's own binding on exactly this resource (with its end, if it has one), or None."""
+    return RoleBinding.objects.filter(**binding_lookup(subject, resource)).first()
+
+
 def bindings_of(subject: Subject) -> list[RoleBinding]:
     """Every role the subject holds, with its resource loaded: company first, then projects, environments."""
     bindings = RoleBinding.objects.filter(**{kind_of(subject).field: subject}).select_related(

@@ -60,6 +60,23 @@ TRIED = {
     Action.TOKEN_ISSUED: "obtain an access token",
 }
 
+# Time-limited roles: an end moved ("Extend"), and a role ended by a person ("End now") rather than by the
+# clock (expire_grants, whose events keep the DONE sentence without an actor).
+_TIME_LIMITED = {
+    (Action.ROLE_CHANGED, "end moved"): "{actor} changed when {subjects} {role} role on {resource} ends",
+    (Action.ROLE_ENDED, "by a person"): "{actor} ended {subjects} {old_role} role on {resource}",
+}
+
+
+def _time_limited_case(event: AuditEvent) -> str:
+    before, after = _side(event.before), _side(event.after)
+    if event.action == Action.ROLE_CHANGED and before.get("role") == after.get("role"):
+        return "end moved"
+    if event.action == Action.ROLE_ENDED and event.actor_kind != ActorKind.COMMAND:
+        return "by a person"
+    return ""
+
+
 ACTORS = {
     ActorKind.COMMAND: "The command line",
     ActorKind.IDENTITY_PROVIDER: "The identity provider",
@@ -140,7 +157,7 @@ def event_sentence(event: AuditEvent) -> str:
         what = _fill(attempt, values) if attempt else f"do this: {event.get_action_display().lower()}"
         message = f" — refused: {event.message}" if event.message else " — refused"
         return f"{values['actor']} tried to {what}{message}"
-    template = DONE.get(event.action)
+    template = _TIME_LIMITED.get((event.action, _time_limited_case(event))) or DONE.get(event.action)
     if template is None:
         return f"{values['actor']}: {event.get_action_display()}"
     return _fill(template, values)
@@ -150,6 +167,8 @@ def event_sentence(event: AuditEvent) -> str:
 
 LABELS = {
     "role": "Role",
+    "until": "Until",
+    "then": "Then",
     "company_role": "Company role",
     "project_role": "Project role",
     "environment_roles": "Environment roles",
@@ -168,7 +187,7 @@ LABELS = {
     "kept_from": "Chain now starts at",
     "anchor": "Digest before it",
 }
-ROLE_KEYS = ("role", "company_role", "project_role")
+ROLE_KEYS = ("role", "company_role", "project_role", "then")
 
 
 def _text(key: str, value) -> str:

@@ -2,15 +2,37 @@
 (or none). The resolver reads them at request time, so correctness never waits for a scheduler."""
 
 import datetime
+import io
 
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, MAINTAINER
+from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.selectors import company_owners
+from iam_portal.access.services import (
+    ActionRefused,
+    LastOwnerRefused,
+    binding_end,
+    binding_extend,
+    company_role_set,
+    grants_expire,
+    project_roles_set,
+    role_set,
+)
+from iam_portal.audit.models import Action, AuditEvent
+from iam_portal.audit.wording import event_sentence
+from tests.helpers import (
+    NO_ACCESS,
+    OTHER_COMPANY_OWNER,
+    SUPERUSER,
+    Persona,
+    assert_access_matrix,
+    changes_nothing,
+)
 
 FRIDAY = datetime.datetime(2026, 12, 4, 17, 0, tzinfo=datetime.UTC)
 BEFORE, AT, AFTER = FRIDAY - datetime.timedelta(hours=1), FRIDAY, FRIDAY + datetime.timedelta(minutes=1)
@@ -63,3 +85,246 @@ def test_ownership_that_ends_does_not_count_for_the_last_owner_rule(demo):
     assert AccessResolver(senior).role_on(demo.acme) == COMPANY_OWNER
     assert senior not in company_owners(demo.acme)
     assert demo.user("owner") in company_owners(demo.acme)
+
+
+# -- services: setting a role until a moment ------------------------------------------------------
+
+NOW = FRIDAY - datetime.timedelta(days=3)
+
+
+@pytest.fixture
+def monday():
+    """The clock stands still three days before Friday's deadline."""
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _binding(**lookup) -> tuple:
+    b = RoleBinding.objects.get(**lookup)
+    return b.role, b.until, b.role_after
+
+
+def _events(action, **filters) -> list[tuple]:
+    return list(
+        AuditEvent.objects.filter(action=action, **filters).order_by("id").values_list("before", "after")
+    )
+
+
+def test_raising_a_lasting_role_until_a_moment_keeps_it_to_return_to(demo, monday):
+    senior = demo.user("senior")  # Maintainer on Webshop for good
+    role_set(
+        actor=demo.user("owner"), subject=senior, resource=demo.webshop, role=PROJECT_ADMIN, until=FRIDAY
+    )
+    assert _binding(user=senior, project=demo.webshop) == (PROJECT_ADMIN, FRIDAY, MAINTAINER)
+    assert _events(Action.ROLE_CHANGED, subject_id=senior.pk) == [
+        ({"role": MAINTAINER}, {"role": PROJECT_ADMIN, "until": FRIDAY.isoformat(), "then": MAINTAINER})
+    ]
+    with time_machine.travel(AFTER, tick=False):
+        assert AccessResolver(senior).role_on(demo.webshop) == MAINTAINER
+
+
+def test_a_role_over_none_ends_in_nothing_and_a_second_raise_keeps_the_lasting_role(demo, monday):
+    owner, senior = demo.user("owner"), demo.user("senior")
+    role_set(actor=owner, subject=senior, resource=demo.production, role=MAINTAINER, until=FRIDAY)
+    assert _binding(user=senior, environment=demo.production) == (MAINTAINER, FRIDAY, "")
+    assert _events(Action.ROLE_GRANTED, subject_id=senior.pk) == [
+        (None, {"role": MAINTAINER, "until": FRIDAY.isoformat()})
+    ]
+    role_set(actor=owner, subject=senior, resource=demo.webshop, role=PROJECT_ADMIN, until=FRIDAY)
+    later = FRIDAY + datetime.timedelta(days=7)
+    role_set(actor=owner, subject=senior, resource=demo.webshop, role=DEVELOPER, until=later)
+    assert _binding(user=senior, project=demo.webshop) == (DEVELOPER, later, MAINTAINER)
+
+
+def test_a_role_set_without_until_is_lasting_again(demo, monday, raised_group):
+    owner = demo.user("owner")
+    role_set(actor=owner, subject=demo.developers, resource=demo.webshop, role=MAINTAINER)
+    assert _binding(group=demo.developers, project=demo.webshop) == (MAINTAINER, None, "")
+
+
+def test_the_lasting_role_given_until_a_moment_ends_then(demo, monday):
+    senior = demo.user("senior")
+    role_set(actor=demo.user("owner"), subject=senior, resource=demo.webshop, role=MAINTAINER, until=FRIDAY)
+    assert _binding(user=senior, project=demo.webshop) == (MAINTAINER, FRIDAY, "")
+
+
+@pytest.mark.parametrize("until", [NOW, NOW - datetime.timedelta(days=1)])
+def test_an_end_that_is_not_in_the_future_is_refused(demo, monday, until):
+    with changes_nothing(ActionRefused, match="not in the future"):
+        role_set(
+            actor=demo.user("owner"),
+            subject=demo.user("senior"),
+            resource=demo.webshop,
+            role=DEVELOPER,
+            until=until,
+        )
+
+
+def test_the_last_lasting_owner_may_not_become_an_owner_until_a_moment(demo, monday):
+    owner = demo.user("owner")
+    with changes_nothing(LastOwnerRefused):
+        company_role_set(actor=owner, company=demo.acme, subject=owner, role=COMPANY_OWNER, until=FRIDAY)
+    senior = demo.user("senior")
+    company_role_set(actor=owner, company=demo.acme, subject=senior, role=COMPANY_OWNER, until=FRIDAY)
+    assert _binding(user=senior, company=demo.acme) == (COMPANY_OWNER, FRIDAY, GUEST)
+    with changes_nothing(LastOwnerRefused):  # the other owner's ownership ends: still the last one
+        company_role_set(actor=owner, company=demo.acme, subject=owner, role=MAINTAINER)
+
+
+def test_a_project_dialog_save_leaves_the_unchanged_roles_and_their_ends_alone(demo, monday):
+    junior = demo.user("junior1")  # Developer on Webshop, Maintainer on staging
+    RoleBinding.objects.filter(user=junior, environment=demo.staging).update(until=FRIDAY)
+    project_roles_set(
+        actor=demo.user("owner"),
+        project=demo.webshop,
+        subject=junior,
+        project_role=MAINTAINER,
+        environment_roles={demo.staging: MAINTAINER, demo.production: MAINTAINER},
+        until=FRIDAY + datetime.timedelta(days=1),
+    )
+    saturday = FRIDAY + datetime.timedelta(days=1)
+    assert _binding(user=junior, project=demo.webshop) == (MAINTAINER, saturday, DEVELOPER)
+    assert _binding(user=junior, environment=demo.production) == (MAINTAINER, saturday, "")
+    assert _binding(user=junior, environment=demo.staging) == (MAINTAINER, FRIDAY, "")
+
+
+# -- Extend and End now ---------------------------------------------------------------------------
+
+
+def test_extend_moves_the_end_and_says_so(demo, monday, raised_group):
+    later = FRIDAY + datetime.timedelta(days=7)
+    binding_extend(actor=demo.user("owner"), binding=raised_group, until=later)
+    assert _binding(pk=raised_group.pk) == (MAINTAINER, later, DEVELOPER)
+    event = AuditEvent.objects.filter(action=Action.ROLE_CHANGED).latest("id")
+    assert event.after == {"role": MAINTAINER, "until": later.isoformat(), "then": DEVELOPER}
+    assert event_sentence(event) == (
+        "Olivia Owner changed when the group Acme Developers' Maintainer role on Webshop ends"
+    )
+
+
+def test_extend_and_end_now_refuse_a_lasting_role(demo, monday):
+    lasting = RoleBinding.objects.get(user=demo.user("senior"), project=demo.webshop)
+    with changes_nothing(ActionRefused, match="has no end date"):
+        binding_extend(actor=demo.user("owner"), binding=lasting, until=FRIDAY)
+    with changes_nothing(ActionRefused, match="has no end date"):
+        binding_end(actor=demo.user("owner"), binding=lasting)
+
+
+def test_extend_refuses_a_past_end(demo, monday, raised_group):
+    with changes_nothing(ActionRefused, match="not in the future"):
+        binding_extend(actor=demo.user("owner"), binding=raised_group, until=NOW)
+
+
+def test_end_now_returns_to_the_lasting_role(demo, monday, raised_group):
+    binding_end(actor=demo.user("owner"), binding=raised_group)
+    assert _binding(pk=raised_group.pk) == (DEVELOPER, None, "")
+    event = AuditEvent.objects.get(action=Action.ROLE_ENDED)
+    assert (event.before, event.after) == (
+        {"role": MAINTAINER, "until": FRIDAY.isoformat(), "then": DEVELOPER},
+        {"role": DEVELOPER},
+    )
+    assert event_sentence(event) == "Olivia Owner ended the group Acme Developers' Maintainer role on Webshop"
+
+
+def test_end_now_of_a_users_only_company_role_takes_their_project_roles_too(demo, monday):
+    senior = demo.user("senior")  # Guest on Acme, Maintainer on Webshop
+    binding = RoleBinding.objects.get(user=senior, company=demo.acme)
+    RoleBinding.objects.filter(pk=binding.pk).update(role=REPORTER, until=FRIDAY)
+    binding_end(actor=demo.user("owner"), binding=binding)
+    assert not RoleBinding.objects.filter(user=senior).exists()
+    assert [e.resource_path for e in AuditEvent.objects.filter(subject_id=senior.pk).order_by("id")] == [
+        "acme",
+        "acme/webshop",
+    ]
+    assert AuditEvent.objects.filter(subject_id=senior.pk, action=Action.ROLE_REMOVED).count() == 1
+
+
+def _time_limited_on_webshop(demo):
+    return RoleBinding.objects.create(
+        user=demo.user("designer1"), environment=demo.production, role=MAINTAINER, until=FRIDAY
+    )
+
+
+@pytest.mark.parametrize("service", ["extend", "end"])
+def test_extend_and_end_now_matrix(demo, persona, monday, service):
+    """Those who edit Webshop's roles may extend or end one of its grants; nobody else."""
+    binding = _time_limited_on_webshop(demo)
+
+    def call(actor):
+        if service == "extend":
+            return binding_extend(actor=actor, binding=binding, until=FRIDAY + datetime.timedelta(days=1))
+        return binding_end(actor=actor, binding=binding)
+
+    allowed, denied = "allowed", "denied"
+    assert_access_matrix(
+        persona,
+        {
+            Persona("company", COMPANY_OWNER): allowed,
+            Persona("company", PROJECT_ADMIN): allowed,
+            Persona("project", PROJECT_ADMIN): allowed,
+            Persona("project", PROJECT_ADMIN, via_group=True): allowed,
+            SUPERUSER: allowed,
+            Persona("company", MAINTAINER): denied,
+            Persona("project", MAINTAINER): denied,
+            Persona("environment", MAINTAINER): denied,
+            Persona("other-project", PROJECT_ADMIN): denied,
+            OTHER_COMPANY_OWNER: denied,
+            NO_ACCESS: denied,
+        },
+        call=call,
+    )
+
+
+# -- expire_grants --------------------------------------------------------------------------------
+
+
+def test_expire_grants_tidies_ended_grants_once_and_records_them(demo, monday, raised_group):
+    senior = demo.user("senior")
+    RoleBinding.objects.filter(user=senior, company=demo.acme).update(role=REPORTER, until=FRIDAY)
+    lasting = RoleBinding.objects.create(user=demo.user("junior1"), project=demo.payments, role=GUEST)
+    running = _time_limited_on_webshop(demo)
+    RoleBinding.objects.filter(pk=running.pk).update(until=FRIDAY + datetime.timedelta(days=1))
+    out = io.StringIO()
+    with time_machine.travel(AFTER, tick=False):
+        call_command("expire_grants", "--batch", "1", stdout=out)
+        assert out.getvalue() == "2 ended grants tidied.\n"
+        call_command("expire_grants", stdout=out)
+        assert out.getvalue().endswith("0 ended grants tidied.\n")
+    assert _binding(pk=raised_group.pk) == (DEVELOPER, None, "")
+    assert not RoleBinding.objects.filter(user=senior).exists()  # the cascade took Webshop too
+    assert RoleBinding.objects.filter(pk__in=[lasting.pk, running.pk]).count() == 2
+    ended = AuditEvent.objects.filter(action=Action.ROLE_ENDED).order_by("id")
+    assert [(e.actor_kind, e.source, e.subject_name, e.resource_path) for e in ended] == [
+        ("command", "command", "Sara Senior", "acme"),
+        ("command", "command", "Acme Developers", "acme/webshop"),
+    ] or [(e.actor_kind, e.source, e.subject_name, e.resource_path) for e in ended] == [
+        ("command", "command", "Acme Developers", "acme/webshop"),
+        ("command", "command", "Sara Senior", "acme"),
+    ]
+    assert {event_sentence(e) for e in ended} == {
+        "Sara Senior's Reporter role on Acme ended",
+        "the group Acme Developers' Maintainer role on Webshop ended",
+    }
+    cascade = AuditEvent.objects.get(action=Action.ROLE_REMOVED, subject_id=senior.pk)
+    assert (cascade.resource_path, cascade.actor_kind) == ("acme/webshop", "command")
+
+
+def test_expire_grants_before_the_end_changes_nothing(demo, monday, raised_group):
+    out = io.StringIO()
+    call_command("expire_grants", stdout=out)
+    assert out.getvalue() == "0 ended grants tidied.\n"
+    assert _binding(pk=raised_group.pk) == (MAINTAINER, FRIDAY, DEVELOPER)
+    assert not AuditEvent.objects.filter(action=Action.ROLE_ENDED).exists()
+
+
+def test_expire_grants_refuses_a_bad_batch(db):
+    with pytest.raises(CommandError, match="--batch"):
+        call_command("expire_grants", "--batch", "0")
+
+
+def test_only_the_command_line_and_super_users_tidy(demo, persona):
+    assert_access_matrix(
+        persona,
+        {SUPERUSER: "allowed", Persona("company", COMPANY_OWNER): "denied", NO_ACCESS: "denied"},
+        call=lambda actor: grants_expire(actor=actor),
+    )
