@@ -3,10 +3,12 @@
 
 import datetime
 import io
+import re
 
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
@@ -32,6 +34,7 @@ from tests.helpers import (
     Persona,
     assert_access_matrix,
     changes_nothing,
+    row_html,
 )
 
 FRIDAY = datetime.datetime(2026, 12, 4, 17, 0, tzinfo=datetime.UTC)
@@ -328,3 +331,56 @@ def test_only_the_command_line_and_super_users_tidy(demo, persona):
         {SUPERUSER: "allowed", Persona("company", COMPANY_OWNER): "denied", NO_ACCESS: "denied"},
         call=lambda actor: grants_expire(actor=actor),
     )
+
+
+# -- tables ---------------------------------------------------------------------------------------
+
+ENDS = 'until <time datetime="2026-12-04T17:00:00+00:00">4 Dec 2026, 17:00</time> (in 3\xa0days)'
+
+
+def _text(html: str) -> str:
+    return re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def test_the_project_iam_table_shows_a_raised_groups_end_then_its_role_back(demo, login, raised_group):
+    url = reverse("project_iam", args=["acme", "webshop"])
+    with time_machine.travel(NOW, tick=False):  # sessions last 8 hours: sign in at each moment
+        html = login("owner").get(url).content.decode()
+    group_row = row_html(html, f"project-identity-group-{demo.developers.pk}")
+    assert (
+        f'<span class="role role-maintainer">Maintainer</span> <span class="role-ends">{ENDS} · then Developer'
+        in (group_row)
+    )
+    junior_row = _text(row_html(html, f"project-identity-user-{demo.user('junior1').pk}"))
+    assert (
+        "Maintainer (via Acme Developers) until 4 Dec 2026, 17:00 (in 3\xa0days) · then Developer"
+        in junior_row
+    )
+    with time_machine.travel(AFTER, tick=False):
+        html = login("owner").get(url).content.decode()
+    group_row = row_html(html, f"project-identity-group-{demo.developers.pk}")
+    assert "role-maintainer" not in group_row and "until" not in group_row
+    assert '<span class="role role-developer">Developer</span>' in group_row
+
+
+def test_company_tables_show_the_end_of_a_company_role(demo, login):
+    senior = demo.user("senior")
+    RoleBinding.objects.filter(user=senior, company=demo.acme).update(
+        role=MAINTAINER, until=FRIDAY, role_after=GUEST
+    )
+    RoleBinding.objects.filter(service_account=demo.reader, company=demo.acme).update(
+        role=DEVELOPER, until=FRIDAY, role_after=REPORTER
+    )
+    with time_machine.travel(NOW, tick=False):
+        client = login("owner")
+        iam = client.get(reverse("company_iam", args=["acme"])).content.decode()
+        users = client.get(reverse("company_users", args=["acme"])).content.decode()
+        accounts = client.get(reverse("company_service_accounts", args=["acme"])).content.decode()
+    ends = f"Maintainer {_text(ENDS)} · then Guest"
+    assert ends in _text(row_html(iam, f"identity-user-{senior.pk}"))
+    assert ends in _text(row_html(users, f"user-{senior.pk}"))
+    assert f"Developer {_text(ENDS)} · then Reporter" in _text(accounts)
+    with time_machine.travel(AFTER, tick=False):
+        iam = login("owner").get(reverse("company_iam", args=["acme"])).content.decode()
+    row = _text(row_html(iam, f"identity-user-{senior.pk}"))
+    assert "Guest" in row and "Maintainer" not in row and "until" not in row
