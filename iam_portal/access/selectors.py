@@ -79,6 +79,18 @@ def binding_of(subject: Subject, resource: Resource) -> RoleBinding | None:
     return RoleBinding.objects.filter(**binding_lookup(subject, resource)).first()
 
 
+def company_binding(company: Company, pk) -> RoleBinding | None:
+    """One binding on the company, one of its projects or environments, by id (None: not one of them)."""
+    return (
+        company_bindings_q(company)
+        .select_related(
+            "user", "group", "service_account", "company", "project__company", "environment__project__company"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 def bindings_of(subject: Subject) -> list[RoleBinding]:
     """Every role the subject holds, with its resource loaded: company first, then projects, environments."""
     bindings = RoleBinding.objects.filter(**{kind_of(subject).field: subject}).select_related(
@@ -89,7 +101,12 @@ def bindings_of(subject: Subject) -> list[RoleBinding]:
 
 def company_bindings(subject: Subject, company: Company) -> QuerySet[RoleBinding]:
     """Every binding of the subject on the company, its projects and their environments."""
-    return RoleBinding.objects.filter(**{kind_of(subject).field: subject}).filter(
+    return company_bindings_q(company).filter(**{kind_of(subject).field: subject})
+
+
+def company_bindings_q(company: Company) -> QuerySet[RoleBinding]:
+    """Every binding on the company, its projects and their environments."""
+    return RoleBinding.objects.filter(
         Q(company=company) | Q(project__company=company) | Q(environment__project__company=company)
     )
 

@@ -15,6 +15,10 @@ urlpatterns = [
     ),
     path(f"{company}/access/<str:kind>/<int:pk>/", views.identity_access, name="identity_access"),
     path("roles/<str:level>/allows/", views.role_allows, name="role_allows"),
+    path(
+        f"{company}/roles/<int:pk>/extend/", views.binding_ends, {"change": "extend"}, name="binding_extend"
+    ),
+    path(f"{company}/roles/<int:pk>/end/", views.binding_ends, {"change": "end"}, name="binding_end"),
     path(f"{project}/iam/", views.project_iam, name="project_iam"),
     path(f"{project}/iam/<str:kind>/<int:pk>/edit/", views.project_role_edit, name="project_role_edit"),
 ]

@@ -28,12 +28,16 @@ from iam_portal.access.services import (
 from iam_portal.audit.models import Action, AuditEvent
 from iam_portal.audit.wording import event_sentence
 from tests.helpers import (
+    ANONYMOUS,
+    HX,
     NO_ACCESS,
     OTHER_COMPANY_OWNER,
     SUPERUSER,
     Persona,
     assert_access_matrix,
+    assert_form_refused,
     changes_nothing,
+    hx_trigger,
     row_html,
 )
 
@@ -384,3 +388,131 @@ def test_company_tables_show_the_end_of_a_company_role(demo, login):
         iam = login("owner").get(reverse("company_iam", args=["acme"])).content.decode()
     row = _text(row_html(iam, f"identity-user-{senior.pk}"))
     assert "Guest" in row and "Maintainer" not in row and "until" not in row
+
+
+# -- dialogs --------------------------------------------------------------------------------------
+
+
+def _company_edit(kind, pk) -> str:
+    return reverse("company_role_edit", args=["acme", kind, pk])
+
+
+def test_the_company_role_dialog_gives_a_role_for_a_week(demo, login, monday):
+    senior = demo.user("senior")
+    response = login("owner").post(
+        _company_edit("user", senior.pk), {"role": MAINTAINER, "ends": "7d"}, headers=HX
+    )
+    assert response.status_code == 204
+    week = NOW + datetime.timedelta(days=7)
+    assert (
+        hx_trigger(response)["showMessage"]["text"]
+        == "Sara Senior is now Maintainer of Acme until 8 Dec 2026, 17:00."
+    )
+    assert _binding(user=senior, company=demo.acme) == (MAINTAINER, week, GUEST)
+
+
+def test_the_company_role_dialog_takes_a_date_and_shows_it_back(demo, login, monday):
+    senior, client = demo.user("senior"), login("owner")
+    data = {"role": MAINTAINER, "ends": "date", "until": "2026-12-04T17:00"}
+    assert client.post(_company_edit("user", senior.pk), data, headers=HX).status_code == 204
+    assert _binding(user=senior, company=demo.acme) == (MAINTAINER, FRIDAY, GUEST)
+    html = client.get(_company_edit("user", senior.pk), headers=HX).content.decode()
+    assert '<option value="date" selected>' in html
+    assert 'type="datetime-local" name="until" value="2026-12-04T17:00"' in html
+    # Saved unchanged, it keeps its end (and the role it returns to).
+    assert client.post(_company_edit("user", senior.pk), data, headers=HX).status_code == 204
+    assert _binding(user=senior, company=demo.acme) == (MAINTAINER, FRIDAY, GUEST)
+    assert AuditEvent.objects.filter(subject_id=senior.pk).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"ends": "date", "until": ""}, "Enter the date and time the roles end"),
+        ({"ends": "date", "until": "next friday"}, "Enter the end as a date and a time"),
+        ({"ends": "date", "until": "2026-11-30T09:00"}, "The end must be in the future."),
+        ({"ends": "date", "until": "2026-12-01T17:00"}, "The end must be in the future."),
+        ({"ends": "forever"}, "Select a valid choice"),
+    ],
+)
+def test_the_company_role_dialog_refuses_a_bad_end(demo, login, monday, data, error):
+    senior = demo.user("senior")
+    assert_form_refused(
+        login("owner"), _company_edit("user", senior.pk), {"role": MAINTAINER, **data}, error, **HX
+    )
+
+
+def test_the_project_dialog_gives_the_changed_roles_an_end(demo, login, monday):
+    junior = demo.user("junior1")
+    url = reverse("project_role_edit", args=["acme", "webshop", "user", junior.pk])
+    data = {
+        "project_role": MAINTAINER,
+        f"env_{demo.production.pk}": MAINTAINER,
+        f"env_{demo.staging.pk}": MAINTAINER,
+        "ends": "1d",
+    }
+    assert login("owner").post(url, data, headers=HX).status_code == 204
+    tomorrow = NOW + datetime.timedelta(days=1)
+    assert _binding(user=junior, project=demo.webshop) == (MAINTAINER, tomorrow, DEVELOPER)
+    assert _binding(user=junior, environment=demo.production) == (MAINTAINER, tomorrow, "")
+    assert _binding(user=junior, environment=demo.staging) == (MAINTAINER, None, "")
+
+
+def test_extend_and_end_now_dialogs(demo, login, monday, raised_group):
+    client = login("owner")
+    extend = reverse("binding_extend", args=["acme", raised_group.pk])
+    dialog = client.get(extend, headers=HX).content.decode()
+    assert "Acme Developers" in dialog and "Maintainer" in dialog and 'name="ends"' in dialog
+    assert '<option value="never"' not in dialog
+    response = client.post(extend, {"ends": "30d"}, headers=HX)
+    assert response.status_code == 204
+    assert _binding(pk=raised_group.pk) == (MAINTAINER, NOW + datetime.timedelta(days=30), DEVELOPER)
+    assert_form_refused(client, extend, {"ends": "date", "until": "2026-01-01T00:00"}, "in the future", **HX)
+
+    end = reverse("binding_end", args=["acme", raised_group.pk])
+    assert "Developer holds again, for good" in client.get(end, headers=HX).content.decode()
+    response = client.post(end, headers=HX)
+    assert response.status_code == 204
+    assert hx_trigger(response)["showMessage"]["text"] == (
+        "Acme Developers' Maintainer role on Webshop ended; Developer holds again."
+    )
+    assert _binding(pk=raised_group.pk) == (DEVELOPER, None, "")
+    assert_form_refused(client, end, {}, "has no end date", **HX)
+
+
+def test_extend_of_another_companys_role_is_404(demo, login, monday):
+    globex_owner = RoleBinding.objects.get(company=demo.globex)
+    RoleBinding.objects.filter(pk=globex_owner.pk).update(until=FRIDAY)
+    for name in ("binding_extend", "binding_end"):
+        assert (
+            login("owner").post(reverse(name, args=["acme", globex_owner.pk]), {"ends": "1d"}).status_code
+            == 404
+        )
+    assert _binding(pk=globex_owner.pk)[1] == FRIDAY
+
+
+def test_extend_and_end_now_pages_matrix(demo, persona, monday):
+    binding = _time_limited_on_webshop(demo)
+    assert_access_matrix(
+        persona,
+        {
+            ANONYMOUS: 302,
+            Persona("company", COMPANY_OWNER): 204,
+            Persona("project", PROJECT_ADMIN): 204,
+            Persona("project", MAINTAINER): 403,
+            Persona("company", GUEST): 404,
+            OTHER_COMPANY_OWNER: 404,
+        },
+        post=reverse("binding_end", args=["acme", binding.pk]),
+        headers=HX,
+        then=lambda who, response: not RoleBinding.objects.filter(pk=binding.pk).exists(),
+    )
+
+
+def test_rows_with_an_end_offer_extend_and_end_now(demo, login, monday, raised_group):
+    html = login("owner").get(reverse("project_iam", args=["acme", "webshop"])).content.decode()
+    row = row_html(html, f"project-identity-group-{demo.developers.pk}")
+    assert 'aria-label="Extend the project role of Acme Developers"' in row
+    assert reverse("binding_end", args=["acme", raised_group.pk]) in row
+    senior_row = row_html(html, f"project-identity-user-{demo.user('senior').pk}")
+    assert "Extend" not in senior_row
