@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -33,6 +32,7 @@ from iam_portal.access.shortcuts import (
     MANAGE_PROJECT,
     company_for,
     company_role_choice,
+    company_role_initial,
     done_or_leave,
     last_owner_reason,
     project_for,
@@ -78,9 +78,8 @@ def company_iam(request, company):
 def company_role_edit(request, company, kind, pk):
     company = company_for(request, company, manage=True, section="iam")
     subject = company_subject(company, kind, pk)
-    binding = selectors.binding_of(subject, company)
-    current = binding.role_at(timezone.now()) if binding else None
-    initial = {"role": current, **CompanyRoleForm.initial_until(binding)}
+    initial = company_role_initial(subject, company)
+    current = initial["role"]
     form = CompanyRoleForm(request.POST or None, initial=initial)
     you_lose = company_role_choice(request, company, subject, form.fields["role"])  # said before saving
     if request.method == "POST" and form.is_valid():

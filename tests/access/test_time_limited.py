@@ -27,6 +27,7 @@ from iam_portal.access.services import (
 )
 from iam_portal.audit.models import Action, AuditEvent
 from iam_portal.audit.wording import event_sentence
+from iam_portal.identities.models import Group, ServiceAccount, User
 from tests.helpers import (
     ANONYMOUS,
     HX,
@@ -516,3 +517,62 @@ def test_rows_with_an_end_offer_extend_and_end_now(demo, login, monday, raised_g
     assert reverse("binding_end", args=["acme", raised_group.pk]) in row
     senior_row = row_html(html, f"project-identity-user-{demo.user('senior').pk}")
     assert "Extend" not in senior_row
+
+
+def test_adding_identities_until_a_moment(demo, login, monday):
+    """Add user, Create group, Add service account (from the company or a project): the end is stored on
+    every role the dialog gives, and on record."""
+    client, week = login("owner"), NOW + datetime.timedelta(days=7)
+    newcomer = User.objects.create_user("temp@acme.test", "x-password", full_name="Tim Temp")
+    post = {"email": newcomer.email, "role": DEVELOPER, "ends": "7d"}
+    assert client.post(reverse("company_user_add", args=["acme"]), post, headers=HX).status_code == 204
+    assert _binding(user=newcomer, company=demo.acme) == (DEVELOPER, week, "")
+    assert AuditEvent.objects.get(action=Action.USER_ADDED).after == {
+        "role": DEVELOPER,
+        "until": week.isoformat(),
+    }
+
+    post = {
+        "name": "Contractors",
+        "role": REPORTER,
+        "members": "",
+        "ends": "date",
+        "until": "2026-12-04T17:00",
+    }
+    assert client.post(reverse("group_create", args=["acme"]), post, headers=HX).status_code == 204
+    group = Group.objects.get(name="Contractors")
+    assert _binding(group=group, company=demo.acme) == (REPORTER, FRIDAY, "")
+    edit = reverse("group_edit", args=["acme", group.pk])
+    assert 'value="2026-12-04T17:00"' in client.get(edit, headers=HX).content.decode()
+    post = {"name": "Contractors", "role": REPORTER, "ends": "never"}
+    assert client.post(edit, post, headers=HX).status_code == 204
+    assert _binding(group=group, company=demo.acme) == (REPORTER, None, "")
+
+    post = {"name": "nightly", "role": REPORTER, "auth_method": "client_secret_basic", "ends": "1d"}
+    assert (
+        client.post(reverse("company_service_account_add", args=["acme"]), post, headers=HX).status_code
+        == 200
+    )
+    account = ServiceAccount.objects.get(name="nightly")
+    assert _binding(service_account=account, company=demo.acme) == (
+        REPORTER,
+        NOW + datetime.timedelta(days=1),
+        "",
+    )
+
+
+def test_adding_a_user_from_a_project_until_a_moment(demo, login, monday):
+    newcomer = User.objects.create_user("temp@acme.test", "x-password", full_name="Tim Temp")
+    post = {"email": newcomer.email, "company_role": GUEST, "project_role": DEVELOPER, "ends": "30d"}
+    url = reverse("project_user_add", args=["acme", "webshop"])
+    assert login("owner").post(url, post, headers=HX).status_code == 204
+    month = NOW + datetime.timedelta(days=30)
+    assert _binding(user=newcomer, company=demo.acme) == (GUEST, month, "")
+    assert _binding(user=newcomer, project=demo.webshop) == (DEVELOPER, month, "")
+    assert_form_refused(
+        login("owner"),
+        url,
+        {**post, "email": "x@acme.test", "ends": "date", "until": "soon"},
+        "Enter the end",
+        **HX,
+    )
