@@ -124,6 +124,10 @@ class UntilFields(forms.Form):
     def role_until(self) -> datetime.datetime | None:
         return self.cleaned_data.get("until")
 
+    def service_kwargs(self, *names: str) -> dict:
+        """The cleaned `names`, and `until`, as a service takes them."""
+        return {name: self.cleaned_data[name] for name in names} | {"until": self.role_until()}
+
 
 class CompanyRoleForm(UntilFields):
     role = role_field(Level.COMPANY, label="Company role")

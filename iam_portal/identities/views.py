@@ -70,13 +70,8 @@ def company_user_add(request, company):
     form = AddUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.company_user_add(
-                actor=request.user,
-                company=company,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                until=form.role_until(),
-            )
+            fields = form.service_kwargs("email", "role")
+            user = services.company_user_add(actor=request.user, company=company, **fields)
         except ActionRefused as refused:
             form.add_error("email", str(refused))
         else:
@@ -398,16 +393,8 @@ def service_account_add(request, company):
     context = {"company": company, "form": form, "next": back}
     if request.method == "POST" and form.is_valid():
         try:
-            data = form.cleaned_data
-            created = services.service_account_create(
-                actor=request.user,
-                company=company,
-                name=data["name"],
-                role=data["role"],
-                auth_method=data["auth_method"],
-                public_key=data["public_key"],
-                until=form.role_until(),
-            )
+            fields = form.service_kwargs("name", "role", "auth_method", "public_key")
+            created = services.service_account_create(actor=request.user, company=company, **fields)
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
