@@ -8,7 +8,7 @@ a column of its own so that its unique constraint compares exactly what this mod
 
 Characters that change how the text *around* them reads (bidirectional overrides and isolates) and
 other control or invisible characters are refused rather than silently dropped, and so is a word that mixes
-scripts with letters that look alike ("Аcme" with a Cyrillic "А"): no real name needs one, and it is the way
+scripts with letters that look alike ("Acme" spelt with a Cyrillic capital A): no real name needs one, and it is the way
 to make a second "Acme Developers" that NFKC does not fold into the first. Words in one script each
 ("Acme Разработчики") stay allowed; the Unicode confusables data comes from `confusable-homoglyphs`.
 """
@@ -46,8 +46,8 @@ def name_clean(text: str, *, max_length: int = NAME_MAX_LENGTH) -> str:
         raise ValueError("Enter a name.")
     if any(confusables.is_dangerous(word) for word in text.split()):
         raise ValueError(
-            "The name mixes letters of different alphabets that look alike (such as a Cyrillic \"а\" among "
-            "Latin letters); type it in one alphabet."
+            "The name mixes letters of different alphabets that look alike (such as a Cyrillic letter among "
+            "Latin ones); type it in one alphabet."
         )
     if len(text) > max_length:
         raise ValueError(f"Use at most {max_length} characters for the name (it has {len(text)}).")

@@ -134,5 +134,5 @@ def test_admin_refuses_look_alike_group_and_service_account(demo, login):
     assert_form_refused(client, admin_url(ServiceAccount, "add"), data, "already has a service account named")
     data["name"] = "ci \u202edeployer"
     assert_form_refused(client, admin_url(ServiceAccount, "add"), data, "direction of the text")
-    data["name"] = "ci-d\u0435ployer"  # Cyrillic "е"
+    data["name"] = "ci-d\u0435ployer"  # a Cyrillic small ie
     assert_form_refused(client, admin_url(ServiceAccount, "add"), data, "different alphabets")
