@@ -176,41 +176,47 @@ def identities_list(
     return list_response(items, pages)
 
 
-@router.get(
-    COMPANY + "/users",
-    response={200: list[schemas.UserIdentity], **ERRORS},
-    summary="List the company's users",
-    description="Users with access to the company (a direct role or a group). `companyRoles` lists the "
-    "direct role only; `groups` the company groups they belong to. " + PAGINATION,
+def _managed_list(request, companyId: str, page: int | None, per_page: int | None, select) -> JsonResponse:
+    """One kind of the company's identities, for those who manage them (pages checked first: 400 before
+    404)."""
+    pages = page_request(page, per_page)
+    company = managed_company(request, companyId)
+    return list_response(select(company), pages)
+
+
+def _list_get(path: str, schema, kinds: str, description: str):
+    return router.get(
+        COMPANY + path,
+        response={200: list[schema], **ERRORS},
+        summary=f"List the company's {kinds}",
+        description=description + PAGINATION,
+    )
+
+
+@_list_get(
+    "/users",
+    schemas.UserIdentity,
+    "users",
+    "Users with access to the company (a direct role or a group). `companyRoles` lists the direct role only; "
+    "`groups` the company groups they belong to. ",
 )
 def users_list(request, companyId: str, page: int | None = None, per_page: int | None = None):
-    pages = page_request(page, per_page)
-    company = managed_company(request, companyId)
-    return list_response(selectors.company_user_identities(company), pages)
+    return _managed_list(request, companyId, page, per_page, selectors.company_user_identities)
 
 
-@router.get(
-    COMPANY + "/groups",
-    response={200: list[schemas.GroupIdentity], **ERRORS},
-    summary="List the company's groups",
-    description="Each group with its company role and its members. " + PAGINATION,
-)
+@_list_get("/groups", schemas.GroupIdentity, "groups", "Each group with its company role and its members. ")
 def groups_list(request, companyId: str, page: int | None = None, per_page: int | None = None):
-    pages = page_request(page, per_page)
-    company = managed_company(request, companyId)
-    return list_response(selectors.company_group_identities(company), pages)
+    return _managed_list(request, companyId, page, per_page, selectors.company_group_identities)
 
 
-@router.get(
-    COMPANY + "/service-accounts",
-    response={200: list[schemas.ServiceAccountIdentity], **ERRORS},
-    summary="List the company's service accounts",
-    description="Client id, name, authentication method, company role and last token issuance. " + PAGINATION,
+@_list_get(
+    "/service-accounts",
+    schemas.ServiceAccountIdentity,
+    "service accounts",
+    "Client id, name, authentication method, company role and last token issuance. ",
 )
 def service_accounts_list(request, companyId: str, page: int | None = None, per_page: int | None = None):
-    pages = page_request(page, per_page)
-    company = managed_company(request, companyId)
-    return list_response(selectors.company_service_account_identities(company), pages)
+    return _managed_list(request, companyId, page, per_page, selectors.company_service_account_identities)
 
 
 # -- roles -----------------------------------------------------------------------------------------
@@ -248,56 +254,57 @@ def _role_plan(company: Company, body: schemas.EditIAMRole) -> tuple[str | None,
     return company_role, plan
 
 
-def _edit_roles(request, company: Company, subject, body: schemas.EditIAMRole) -> JsonResponse:
+def _not_found(kind: str, identifier: str, company: Company):
+    return Http404(f"No {kind} {identifier[:80]!r} in company {company.slug}.")
+
+
+# How each kind of identity is found by its id inside a company.
+IDENTITY_LOOKUPS = {
+    "user": selectors.company_user,
+    "group": selectors.company_group,
+    "service account": selectors.company_service_account,
+}
+
+
+def company_identity(request, companyId: str, kind: str, identifier: str):
+    """(company, identity of this kind with this id in it); 404 when either is missing."""
+    company = visible_company(request, companyId)
+    identity = IDENTITY_LOOKUPS[kind](company, identifier)
+    if identity is None:
+        raise _not_found(kind, identifier, company)
+    return company, identity
+
+
+def _edit_roles(request, companyId: str, kind: str, identifier: str, body: schemas.EditIAMRole):
+    company, subject = company_identity(request, companyId, kind, identifier)
     company_role, plan = _role_plan(company, body)
     roles_edit(actor=request.auth, company=company, subject=subject, company_role=company_role, projects=plan)
     return done(ROLES_UPDATED)
 
 
-def _not_found(kind: str, identifier: str, company: Company):
-    return Http404(f"No {kind} {identifier[:80]!r} in company {company.slug}.")
+def _roles_patch(path: str, kind: str):
+    """The route of one kind's role edit: the three kinds share the body, the rules and the answer."""
+    return router.patch(
+        COMPANY + path,
+        response={200: schemas.Done, **ERRORS},
+        summary=f"Edit a {kind}'s roles",
+        description=EDIT_RULES,
+    )
 
 
-@router.patch(
-    COMPANY + "/users/{userId}",
-    response={200: schemas.Done, **ERRORS},
-    summary="Edit a user's roles",
-    description=EDIT_RULES,
-)
+@_roles_patch("/users/{userId}", "user")
 def user_roles_edit(request, companyId: str, userId: str, body: schemas.EditIAMRole):
-    company = visible_company(request, companyId)
-    user = selectors.company_user(company, userId)
-    if user is None:
-        raise _not_found("user", userId, company)
-    return _edit_roles(request, company, user, body)
+    return _edit_roles(request, companyId, "user", userId, body)
 
 
-@router.patch(
-    COMPANY + "/groups/{groupId}",
-    response={200: schemas.Done, **ERRORS},
-    summary="Edit a group's roles",
-    description=EDIT_RULES,
-)
+@_roles_patch("/groups/{groupId}", "group")
 def group_roles_edit(request, companyId: str, groupId: str, body: schemas.EditIAMRole):
-    company = visible_company(request, companyId)
-    group = selectors.company_group(company, groupId)
-    if group is None:
-        raise _not_found("group", groupId, company)
-    return _edit_roles(request, company, group, body)
+    return _edit_roles(request, companyId, "group", groupId, body)
 
 
-@router.patch(
-    COMPANY + "/service-accounts/{clientId}",
-    response={200: schemas.Done, **ERRORS},
-    summary="Edit a service account's roles",
-    description=EDIT_RULES,
-)
+@_roles_patch("/service-accounts/{clientId}", "service account")
 def service_account_roles_edit(request, companyId: str, clientId: str, body: schemas.EditIAMRole):
-    company = visible_company(request, companyId)
-    account = selectors.company_service_account(company, clientId)
-    if account is None:
-        raise _not_found("service account", clientId, company)
-    return _edit_roles(request, company, account, body)
+    return _edit_roles(request, companyId, "service account", clientId, body)
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -364,11 +371,7 @@ def group_add(request, companyId: str, body: schemas.GroupCreate):
 
 
 def _group_of(request, companyId: str, groupId: str):
-    company = visible_company(request, companyId)
-    group = selectors.company_group(company, groupId)
-    if group is None:
-        raise _not_found("group", groupId, company)
-    return company, group
+    return company_identity(request, companyId, "group", groupId)
 
 
 @router.delete(
