@@ -4,13 +4,16 @@
 import datetime
 import io
 import re
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from iam_portal.access.admin import binding_write_from_admin
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
@@ -576,3 +579,56 @@ def test_adding_a_user_from_a_project_until_a_moment(demo, login, monday):
         "Enter the end",
         **HX,
     )
+
+
+@pytest.mark.parametrize(
+    ("page", "row_id", "lasting_id"),
+    [
+        ("company_users", "user-{senior}", "user-{pm}"),
+        ("company_groups", "group-{group}", "group-{ops}"),
+        ("company_service_accounts", "service-account-{reader}", "service-account-{deployer}"),
+        ("company_iam", "identity-user-{senior}", "identity-user-{pm}"),
+    ],
+)
+def test_company_tables_offer_extend_and_end_now_for_a_time_limited_company_role(
+    demo, login, monday, page, row_id, lasting_id
+):
+    senior, ops = demo.user("senior"), Group.objects.create(company=demo.acme, name="Ops")
+    RoleBinding.objects.create(group=ops, company=demo.acme, role=REPORTER)
+    bindings = RoleBinding.objects.filter(company=demo.acme).filter(
+        Q(user=senior) | Q(group=demo.developers) | Q(service_account=demo.reader)
+    )
+    bindings.update(until=FRIDAY)
+    html = login("owner").get(reverse(page, args=["acme"])).content.decode()
+    ids = {"senior": senior.pk, "group": demo.developers.pk, "reader": demo.reader.pk}
+    ids |= {"pm": demo.user("pm").pk, "ops": ops.pk, "deployer": demo.deployer.pk}
+    row = row_html(html, row_id.format(**ids))
+    linked = {b.pk for b in bindings if reverse("binding_extend", args=["acme", b.pk]) in row}
+    assert len(linked) == 1 and ">End now</a>" in row
+    lasting = row_html(html, lasting_id.format(**ids))
+    assert lasting and "Extend" not in lasting
+
+
+def test_the_seeds_scenario_is_one_action(demo, monday):
+    """Raise "Acme Developers" to Maintainer on Webshop until Friday: every member deploys until then, and
+    is back to Developer after it (before anything tidies the grant)."""
+    role_set(
+        actor=demo.user("owner"),
+        subject=demo.developers,
+        resource=demo.webshop,
+        role=MAINTAINER,
+        until=FRIDAY,
+    )
+    members = list(demo.developers.members.all())
+    assert len(members) == 2
+    for member in members:
+        assert AccessResolver(member).role_on(demo.webshop) == MAINTAINER
+    with time_machine.travel(AFTER, tick=False):
+        for member in members:
+            assert AccessResolver(member).role_on(demo.webshop) == DEVELOPER
+
+
+def test_the_admin_keeps_the_end_of_a_role_it_saves_unchanged(demo, monday, raised_group):
+    request = SimpleNamespace(user=demo.user("admin@acme.test"))
+    binding_write_from_admin(request, RoleBinding.objects.get(pk=raised_group.pk))
+    assert _binding(pk=raised_group.pk) == (MAINTAINER, FRIDAY, DEVELOPER)
