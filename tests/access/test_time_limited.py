@@ -612,14 +612,9 @@ def test_company_tables_offer_extend_and_end_now_for_a_time_limited_company_role
 def test_the_seeds_scenario_is_one_action(demo, monday):
     """Raise "Acme Developers" to Maintainer on Webshop until Friday: every member deploys until then, and
     is back to Developer after it (before anything tidies the grant)."""
-    role_set(
-        actor=demo.user("owner"),
-        subject=demo.developers,
-        resource=demo.webshop,
-        role=MAINTAINER,
-        until=FRIDAY,
-    )
-    members = list(demo.developers.members.all())
+    owner, group = demo.user("owner"), demo.developers
+    role_set(actor=owner, subject=group, resource=demo.webshop, role=MAINTAINER, until=FRIDAY)
+    members = list(group.members.all())
     assert len(members) == 2
     for member in members:
         assert AccessResolver(member).role_on(demo.webshop) == MAINTAINER
