@@ -4,11 +4,13 @@
 import datetime
 import io
 import re
+import threading
 from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +33,7 @@ from iam_portal.access.services import (
 from iam_portal.audit.models import Action, AuditEvent
 from iam_portal.audit.wording import event_sentence
 from iam_portal.identities.models import Group, ServiceAccount, User
+from tests.access.test_concurrency import postgresql_only
 from tests.helpers import (
     ANONYMOUS,
     HX,
@@ -627,3 +630,32 @@ def test_the_admin_keeps_the_end_of_a_role_it_saves_unchanged(demo, monday, rais
     request = SimpleNamespace(user=demo.user("admin@acme.test"))
     binding_write_from_admin(request, RoleBinding.objects.get(pk=raised_group.pk))
     assert _binding(pk=raised_group.pk) == (MAINTAINER, FRIDAY, DEVELOPER)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_expire_grants_runs_end_each_grant_once(demo):
+    """Cron overlapping itself, or two pods: the runs share the ended grants (SKIP LOCKED), none twice."""
+    ended = RoleBinding.objects.filter(project=demo.webshop, user__isnull=False)
+    pks = list(ended.values_list("pk", flat=True))
+    ended.update(until=timezone.now() - datetime.timedelta(minutes=1))
+    runs, barrier, failures = 4, threading.Barrier(4, timeout=20), []
+
+    def run():
+        try:
+            barrier.wait()
+            call_command("expire_grants", "--batch", "2", stdout=io.StringIO())
+        except Exception as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert not RoleBinding.objects.filter(pk__in=pks).exists()
+    ended_events = AuditEvent.objects.filter(action=Action.ROLE_ENDED, resource_path="acme/webshop")
+    assert ended_events.count() == len(pks) == 7
