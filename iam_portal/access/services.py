@@ -485,9 +485,10 @@ def binding_end(*, actor: Actor, binding: RoleBinding) -> None:
         _grant_finish(actor, binding)
 
 
-def _grant_finish(actor: Actor, binding: RoleBinding) -> None:
+def _grant_finish(actor: Actor, binding: RoleBinding) -> set[int]:
     """The role a time-limited binding returns to becomes its lasting role, or (none) the binding goes,
-    with the access-loss cascade when that was a user's company role; "ended" on record."""
+    with the access-loss cascade when that was a user's company role; "ended" on record. Returns the ids
+    of the bindings the cascade removed."""
     before, after = binding_state(binding), None
     subject, resource = binding.subject, binding.resource
     if binding.role_after:
@@ -500,7 +501,8 @@ def _grant_finish(actor: Actor, binding: RoleBinding) -> None:
         actor=actor, action=Action.ROLE_ENDED, resource=resource, subject=subject, before=before, after=after
     )
     if after is None and resource.level == Level.COMPANY and isinstance(subject, User):
-        lost_access_roles_remove(actor=actor, company=resource, users=[subject])
+        return {b.pk for b in lost_access_roles_remove(actor=actor, company=resource, users=[subject])}
+    return set()
 
 
 @operation(Action.ROLE_ENDED)
@@ -521,9 +523,10 @@ def grants_expire(*, actor: Actor, limit: int = 500) -> int:
     )
     if connection.features.has_select_for_update_skip_locked:
         ended = ended.select_for_update(skip_locked=True, of=("self",))
-    batch = list(ended[:limit])
+    batch, gone = list(ended[:limit]), set()
     for binding in batch:
-        _grant_finish(actor, binding)
+        if binding.pk not in gone:  # an earlier one's cascade may have removed it (no access left)
+            gone |= _grant_finish(actor, binding)
     return len(batch)
 
 

@@ -659,3 +659,21 @@ def test_overlapping_expire_grants_runs_end_each_grant_once(demo):
     assert not RoleBinding.objects.filter(pk__in=pks).exists()
     ended_events = AuditEvent.objects.filter(action=Action.ROLE_ENDED, resource_path="acme/webshop")
     assert ended_events.count() == len(pks) == 7
+
+
+def test_expire_grants_skips_a_grant_the_cascade_already_took(demo, monday):
+    """Sara's company role and her raised Webshop role end together: losing the company takes Webshop too,
+    so that grant is not ended a second time."""
+    senior = demo.user("senior")
+    RoleBinding.objects.filter(user=senior, company=demo.acme).update(until=FRIDAY)
+    RoleBinding.objects.filter(user=senior, project=demo.webshop).update(
+        role=PROJECT_ADMIN, until=FRIDAY, role_after=MAINTAINER
+    )
+    with time_machine.travel(AFTER, tick=False):
+        call_command("expire_grants", stdout=io.StringIO())
+    assert not RoleBinding.objects.filter(user=senior).exists()
+    events = AuditEvent.objects.filter(subject_id=senior.pk).order_by("id")
+    assert [(e.action, e.resource_path) for e in events] == [
+        (Action.ROLE_ENDED, "acme"),
+        (Action.ROLE_REMOVED, "acme/webshop"),
+    ]
