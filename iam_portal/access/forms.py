@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
+from iam_portal.access.services import MAX_UNTIL
 from iam_portal.orgs.models import Environment
 
 ENV_PREFIX = "env_"
@@ -119,6 +120,8 @@ class UntilFields(forms.Form):
             self.add_error("until", "Enter the date and time the roles end, or choose another Until.")
         elif moment is not None and moment <= timezone.now():
             self.add_error("until", "The end must be in the future.")
+        elif moment is not None and moment > timezone.now() + MAX_UNTIL:
+            self.add_error("until", "The end must be within 10 years; for a role that lasts, choose Never.")
         return cleaned
 
     def role_until(self) -> datetime.datetime | None:

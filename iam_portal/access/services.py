@@ -204,6 +204,7 @@ class OwnerGuard:
 
 
 Until = datetime.datetime | None  # when a time-limited role ends (None: it does not)
+MAX_UNTIL = datetime.timedelta(days=10 * 365)
 
 
 def until_check(until: datetime.datetime | None) -> datetime.datetime | None:
@@ -213,9 +214,14 @@ def until_check(until: datetime.datetime | None) -> datetime.datetime | None:
         return None
     if timezone.is_naive(until):
         until = timezone.make_aware(until)
-    if until <= timezone.now():
+    now = timezone.now()
+    if until <= now:
         shown = date_format(timezone.localtime(until), "j M Y, H:i")
         raise ActionRefused(f"The end ({shown}) is not in the future. Choose a later date and time.")
+    if until > now + MAX_UNTIL:  # also keeps it storable: year 9999 at UTC-12 is no date in UTC
+        raise ActionRefused(
+            f"The end must be within {MAX_UNTIL.days // 365} years; for a role that lasts, give none."
+        )
     return until
 
 

@@ -19,6 +19,7 @@ from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import (
+    MAX_UNTIL,
     UNCHANGED,
     company_direct_access_remove,
     roles_edit,
@@ -281,8 +282,8 @@ def company_identity(request, companyId: str, kind: str, identifier: str):
 def _edit_roles(request, companyId: str, kind: str, identifier: str, body: schemas.EditIAMRole):
     company, subject = company_identity(request, companyId, kind, identifier)
     company_role, plan = _role_plan(company, body)
-    if body.until is not None and body.until <= timezone.now():
-        raise HttpError(400, "until must be in the future")
+    if body.until is not None and not timezone.now() < body.until <= timezone.now() + MAX_UNTIL:
+        raise HttpError(400, "until must be in the future, within 10 years")
     roles_edit(
         actor=request.auth,
         company=company,

@@ -440,6 +440,7 @@ def test_the_company_role_dialog_takes_a_date_and_shows_it_back(demo, login, mon
         ({"ends": "date", "until": "2026-11-30T09:00"}, "The end must be in the future."),
         ({"ends": "date", "until": "2026-12-01T17:00"}, "The end must be in the future."),
         ({"ends": "forever"}, "Select a valid choice"),
+        ({"ends": "date", "until": "9999-12-31T23:59"}, "The end must be within 10 years"),
     ],
 )
 def test_the_company_role_dialog_refuses_a_bad_end(demo, login, monday, data, error):

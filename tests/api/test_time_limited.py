@@ -75,7 +75,7 @@ def test_an_ended_role_is_listed_as_the_role_it_returned_to(api, demo, owner_tok
 
 @pytest.mark.parametrize(
     "until",
-    ["2020-01-01T00:00:00Z", "2099-01-01T00:00:00", "next friday", 17],
+    ["2020-01-01T00:00:00Z", "2099-01-01T00:00:00", "next friday", 17, "9999-12-31T23:59:59-12:00"],
 )
 def test_a_bad_until_is_refused_and_changes_nothing(api, demo, owner_token, until):
     before = snapshot()
