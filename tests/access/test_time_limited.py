@@ -212,7 +212,7 @@ def test_extend_moves_the_end_and_says_so(demo, monday, raised_group):
     event = AuditEvent.objects.filter(action=Action.ROLE_CHANGED).latest("id")
     assert event.after == {"role": MAINTAINER, "until": later.isoformat(), "then": DEVELOPER}
     assert event_sentence(event) == (
-        "Olivia Owner changed when the group Acme Developers' Maintainer role on Webshop ends"
+        "Olivia Owner moved the end of the group Acme Developers' Maintainer role on Webshop to 11 Dec 2026, 17:00"
     )
 
 
