@@ -119,9 +119,8 @@ def company_role_choice(request, company: Company, subject, field) -> list[str]:
     return [you_would_lose(MANAGE_COMPANY, company=company, roles=losing)] if losing else []
 
 
-def company_role_initial(subject, company: Company) -> dict:
-    """A company role dialog's initial role and end: the subject's own company role as it is now, so that
-    saving it unchanged changes nothing (a time-limited role keeps its end)."""
-    binding = selectors.binding_of(subject, company)
+def company_role_initial(binding) -> dict:
+    """A company role dialog's initial role and end from the subject's company binding (or None), as it is
+    now, so that saving it unchanged changes nothing (a time-limited role keeps its end)."""
     role = binding.role_at(timezone.now()) if binding else None
     return {"role": role, **UntilFields.initial_until(binding)}

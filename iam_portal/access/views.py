@@ -78,7 +78,8 @@ def company_iam(request, company):
 def company_role_edit(request, company, kind, pk):
     company = company_for(request, company, manage=True, section="iam")
     subject = company_subject(company, kind, pk)
-    initial = company_role_initial(subject, company)
+    binding = selectors.binding_of(subject, company)
+    initial = company_role_initial(binding)
     current = initial["role"]
     form = CompanyRoleForm(request.POST or None, initial=initial)
     you_lose = company_role_choice(request, company, subject, form.fields["role"])  # said before saving
@@ -102,6 +103,7 @@ def company_role_edit(request, company, kind, pk):
         **_about(company, kind, subject),
         "current_role": catalogue.role_label(current),
         "current_role_id": current,
+        "binding": binding,
         "form": form,
         "in_groups": kind == USER and selectors.user_in_company_groups(company, subject),
         "you_lose": you_lose,

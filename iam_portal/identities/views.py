@@ -207,7 +207,7 @@ def group_edit(request, company, group):
         request.POST or None,
         company=company,
         instance=group,
-        initial=company_role_initial(group, company) | {"name": group.name},
+        initial=company_role_initial(access_selectors.binding_of(group, company)) | {"name": group.name},
     )
     you_lose = company_role_choice(request, company, group, form.fields["role"])  # said before saving
     if request.method == "POST" and form.is_valid():
