@@ -425,7 +425,7 @@ def test_the_company_role_dialog_takes_a_date_and_shows_it_back(demo, login, mon
     assert _binding(user=senior, company=demo.acme) == (MAINTAINER, FRIDAY, GUEST)
     html = client.get(_company_edit("user", senior.pk), headers=HX).content.decode()
     assert '<option value="date" selected>' in html
-    assert "now <span class=\"role role-maintainer\">Maintainer</span> <span class=\"role-ends\">until" in html
+    assert 'now <span class="role role-maintainer">Maintainer</span> <span class="role-ends">until' in html
     assert "· then Guest</span>" in html
     assert 'type="datetime-local" name="until" value="2026-12-04T17:00"' in html
     # Saved unchanged, it keeps its end (and the role it returns to).
