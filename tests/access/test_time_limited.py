@@ -680,3 +680,15 @@ def test_expire_grants_skips_a_grant_the_cascade_already_took(demo, monday):
         (Action.ROLE_ENDED, "acme"),
         (Action.ROLE_REMOVED, "acme/webshop"),
     ]
+
+
+def test_extend_and_end_now_work_without_javascript(demo, login, monday, raised_group):
+    client = login("owner")
+    extend = reverse("binding_extend", args=["acme", raised_group.pk])
+    page = client.get(extend)
+    assert page.status_code == 200 and "<h1>Extend a role</h1>" in page.content.decode()
+    response = client.post(extend, {"ends": "7d"})
+    assert (response.status_code, response["Location"]) == (302, "/companies/acme/projects/webshop/iam/")
+    response = client.post(reverse("binding_end", args=["acme", raised_group.pk]))
+    assert (response.status_code, response["Location"]) == (302, "/companies/acme/projects/webshop/iam/")
+    assert _binding(pk=raised_group.pk) == (DEVELOPER, None, "")
