@@ -658,6 +658,15 @@ def add_inline_row(data: dict, prefix: str, **fields) -> dict:
     return data
 
 
+def inline_row(data: dict, field: str, obj) -> str:
+    """The prefix ("role_bindings-2") of the inline row of form_data() whose `field` holds `obj`."""
+    return next(
+        key.rsplit("-", 1)[0]
+        for key, value in data.items()
+        if key.endswith(f"-{field}") and value == str(obj.pk)
+    )
+
+
 def no_inline_rows(*prefixes: str) -> dict:
     """Management data for empty inline formsets on an add page."""
     data = {}
