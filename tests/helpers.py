@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import time
@@ -867,3 +868,44 @@ def sign_in(page: Page, live_server, email: str, password: str = DEMO_PASSWORD) 
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     return page
+
+
+# -- the benchmark's smoke tests (tests/orgs/test_scale.py, tests/audit/test_bench.py) -------------------
+
+TINY_SCALE = [
+    "--users",
+    "30",
+    "--groups",
+    "5",
+    "--service-accounts",
+    "3",
+    "--projects",
+    "2",
+    "--environments",
+    "2",
+]
+TINY_SCALE += ["--bindings", "120"]
+
+
+def bench(*args: str) -> str:
+    """`python -m bench ARGS`, in this process; what it printed."""
+    from bench.__main__ import dispatch
+
+    out = io.StringIO()
+    dispatch(list(args), stdout=out)
+    return out.getvalue()
+
+
+def seed_scale(company: str = "tiny", *extra: str) -> str:
+    """Tiny scale data in `company` (`extra`: more seed_scale options)."""
+    return bench("seed_scale", "--company", company, *TINY_SCALE, *extra)
+
+
+def bench_in_process(small_company: str) -> str:
+    """The report of a whole benchmark run against the company "tiny", in this process and cut short: it
+    shows that every measurement runs, not how fast."""
+    options = (
+        f"--in-process --company tiny --small-company {small_company} --max-requests 1 --seconds 0.2 "
+        "--warmup 0 --duration 0.2 --iterations 20 --deep 2 --search user-1"
+    )
+    return bench("run", *options.split())
