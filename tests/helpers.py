@@ -464,6 +464,23 @@ class Credentials:
         return self.account.client_id
 
 
+def api_body_endpoints(demo, account) -> list[tuple[str, str]]:
+    """The machine API's endpoints that read a JSON body, as (method, path) on the demo's Acme; `account` is
+    the service account whose roles are edited."""
+    acme, user, group = "/api/companies/acme", demo.user("junior1").pk, demo.developers.pk
+    return [
+        ("POST", f"{acme}/users"),
+        ("PATCH", f"{acme}/users/{user}"),
+        ("POST", f"{acme}/groups"),
+        ("PATCH", f"{acme}/groups/{group}"),
+        ("POST", f"{acme}/groups/{group}/members"),
+        ("DELETE", f"{acme}/groups/{group}/members"),
+        ("POST", f"{acme}/service-accounts"),
+        ("PATCH", f"{acme}/service-accounts/{account.client_id}"),
+        ("POST", "/api/authz/check"),
+    ]
+
+
 def basic_header(client_id: str, secret: str) -> str:
     """What Go's oauth2 sends with AuthStyleInHeader: each part form-urlencoded, then base64."""
     raw = f"{quote_plus(client_id)}:{quote_plus(secret)}"
