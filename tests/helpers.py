@@ -50,6 +50,7 @@ from iam_portal.access.catalogue import (
     ROLES,
 )
 from iam_portal.access.models import RoleBinding
+from iam_portal.access.services import project_roles_set
 from iam_portal.audit.models import AuditEvent
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.demo import DEMO_PASSWORD
@@ -145,6 +146,14 @@ def bind(subject, role: str, resource) -> RoleBinding:
     subject_field = {User: "user", Group: "group", ServiceAccount: "service_account"}[type(subject)]
     resource_field = {Company: "company", Project: "project", Environment: "environment"}[type(resource)]
     return RoleBinding.objects.create(role=role, **{subject_field: subject, resource_field: resource})
+
+
+def set_project_role(actor, project, subject, role: str | None, environments: dict | None = None):
+    """`subject`'s role on `project` (and on `environments`: {environment: role}) set by `actor` through the
+    portal's service: checked and recorded in the audit log like a change made in the portal."""
+    return project_roles_set(
+        actor=actor, project=project, subject=subject, project_role=role, environment_roles=environments or {}
+    )
 
 
 def snapshot() -> dict:
