@@ -13,7 +13,6 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group as AuthGroup
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
@@ -37,6 +36,7 @@ from iam_portal.identities.models import Group, GroupMembership, ServiceAccount,
 from iam_portal.identities.names import name_key
 from iam_portal.orgs.admin import (
     CHOICE_LABELS,
+    CountColumnMixin,
     KnownObjectsForm,
     PlainRelatedWidgetsMixin,
     ResourceChoicesMixin,
@@ -229,7 +229,8 @@ class MembershipInline(_MembershipInline):
 
 
 @admin.register(Group)
-class GroupAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdmin):
+class GroupAdmin(CreatedByAdminMixin, ResourceChoicesMixin, CountColumnMixin, admin.ModelAdmin):
+    count_column = ("member_count", "memberships", "Members")
     form = GroupForm
     list_display = ("name", "company", "member_count", "created_at")
     list_select_related = ("company",)
@@ -239,12 +240,7 @@ class GroupAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdmin):
     inlines = (MembershipInline, GroupRoleBindingInline)
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("company")
-            .annotate(_member_count=Count("memberships", distinct=True))
-        )
+        return super().get_queryset(request).select_related("company")
 
     def get_readonly_fields(self, request, obj=None):
         # A group belongs to its company for good: its bindings and members depend on it.
@@ -253,10 +249,6 @@ class GroupAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return ("company", "name", "created_by", "created_at")
-
-    @admin.display(description="Members", ordering="_member_count")
-    def member_count(self, obj):
-        return obj._member_count
 
     def save_model(self, request, obj, form, change):
         """Through the group services: created with no company role (bindings are the inline's), renamed
