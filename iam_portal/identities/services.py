@@ -111,8 +111,7 @@ def company_user_remove(*, actor: Actor, company: Company, user: User) -> dict:
     with OwnerGuard(company):
         require_company_manager(access, company)
         bindings = selectors.company_bindings_listed(user, company)
-        for role in {b.role for b in bindings}:
-            check_grantable(access, company, role)
+        check_grantable(access, company, *{b.role for b in bindings})
         groups = selectors.user_groups_in(company, user)
         for group in groups:
             check_roles_grantable(access, group)
