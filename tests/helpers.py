@@ -337,8 +337,11 @@ PROJECT_LEVELS = {
 PROJECT_STRANGERS = {ANONYMOUS: 302, OTHER_COMPANY_OWNER: 404}
 
 
-def project_matrix(statuses: Mapping[str, int]) -> dict[Persona, int]:
-    """Every persona of the project matrix and its status, by level ({NONE: 404, VIEW: 403, ...})."""
+def project_matrix(*, none: int, view: int, edit: int, add: int) -> dict[Persona, int]:
+    """Every persona of the project matrix and its status, by its level (PROJECT_LEVELS): `none` without
+    access to the project, `view` who may only view it, `edit` who may manage its identities, `add` who may
+    also add identities to the company."""
+    statuses = {NONE: none, VIEW: view, EDIT: edit, ADD: add}
     return {**{who: statuses[level] for who, level in PROJECT_LEVELS.items()}, **PROJECT_STRANGERS}
 
 

@@ -16,11 +16,7 @@ from iam_portal.audit import selectors
 from iam_portal.audit.models import AuditEvent
 from iam_portal.identities import services as identities
 from tests.helpers import (
-    ADD,
-    EDIT,
     HX,
-    NONE,
-    VIEW,
     assert_access_matrix,
     assert_company_matrix,
     count_queries,
@@ -88,7 +84,7 @@ def test_company_log_is_for_those_who_manage_the_companys_identities(persona, pa
 
 @pytest.mark.parametrize("path", [PROJECT_LOG, f"{PROJECT_LOG}export.csv"])
 def test_project_log_is_for_those_who_manage_the_projects_identities(persona, path):
-    assert_access_matrix(persona, project_matrix({NONE: 404, VIEW: 403, EDIT: 200, ADD: 200}), get=path)
+    assert_access_matrix(persona, project_matrix(none=404, view=403, edit=200, add=200), get=path)
 
 
 @pytest.mark.parametrize(
@@ -191,7 +187,7 @@ def test_event_details_are_for_the_readers_of_its_log(persona, demo, log):
     assert_company_matrix(persona, "get", f"{COMPANY_LOG}{webshop_event.pk}/", status=200)
     assert_access_matrix(
         persona,
-        project_matrix({NONE: 404, VIEW: 403, EDIT: 200, ADD: 200}),
+        project_matrix(none=404, view=403, edit=200, add=200),
         get=f"{PROJECT_LOG}{webshop_event.pk}/",
     )
 
