@@ -7,16 +7,18 @@ each ended grant into the role it returns to (or deletes it), runs the access-lo
 last company role goes, and records each as "ended" in the audit log (actor: the command line). Idempotent
 and safe to run every minute from cron or a Kubernetes CronJob, even when runs overlap: one transaction per
 batch, and on PostgreSQL each run skips the rows another one holds. Prints how many grants it tidied.
+Bad input: an `error: …` line on stderr and exit status 2.
 """
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from iam_portal.access.resolver import SYSTEM
 from iam_portal.access.services import grants_expire
 from iam_portal.audit.models import Source
 from iam_portal.audit.services import audit_context
+from iam_portal.commands import bad_input
 
 
 class Command(BaseCommand):
@@ -28,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         batch = options["batch"]
         if not 1 <= batch <= 10_000:
-            raise CommandError("--batch takes a number from 1 to 10000.")
+            bad_input(self, "--batch takes a number from 1 to 10000")
         total = 0
         with audit_context(source=Source.COMMAND):
             while True:
