@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 
 from iam_portal.access import catalogue, selectors
 from iam_portal.access.catalogue import Level
+from iam_portal.access.forms import UntilFields
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import LAST_OWNER_MESSAGE
 from iam_portal.htmx import done, leave
@@ -115,3 +117,10 @@ def company_role_choice(request, company: Company, subject, field) -> list[str]:
     choices = [role for role in catalogue.ROLES_BY_LEVEL[Level.COMPANY] if role not in locked]
     losing = selectors.roles_taking_away(request.access, MANAGE_COMPANY, subject, company, choices)
     return [you_would_lose(MANAGE_COMPANY, company=company, roles=losing)] if losing else []
+
+
+def company_role_initial(binding) -> dict:
+    """A company role dialog's initial role and end from the subject's company binding (or None), as it is
+    now, so that saving it unchanged changes nothing (a time-limited role keeps its end)."""
+    role = binding.role_at(timezone.now()) if binding else None
+    return {"role": role, **UntilFields.initial_until(binding)}

@@ -11,6 +11,7 @@ import json
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.utils import timezone
 from ninja import Query, Router
 from ninja.errors import HttpError
 
@@ -18,6 +19,7 @@ from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import (
+    MAX_UNTIL,
     UNCHANGED,
     company_direct_access_remove,
     roles_edit,
@@ -51,6 +53,8 @@ nothing (one refusal changes nothing). Body `EditIAMRole`:
 
 - `role`: the new company role (guest, reporter, developer, maintainer, project-admin, company-owner).
   Omitted or `""`: the company role is unchanged.
+- `until` (optional, RFC 3339 with an offset, in the future): the roles set by this request end then and
+  the role each replaced (or none) holds again; the lists answer each role's `until` (null when lasting).
 - `projectsRole[]`: for each `projectId` (the project slug):
   - `role` omitted: the project role is unchanged;
   - `role: ""`: the project role is removed, **unless** `environmentsRole` is sent in the same entry
@@ -278,7 +282,16 @@ def company_identity(request, companyId: str, kind: str, identifier: str):
 def _edit_roles(request, companyId: str, kind: str, identifier: str, body: schemas.EditIAMRole):
     company, subject = company_identity(request, companyId, kind, identifier)
     company_role, plan = _role_plan(company, body)
-    roles_edit(actor=request.auth, company=company, subject=subject, company_role=company_role, projects=plan)
+    if body.until is not None and not timezone.now() < body.until <= timezone.now() + MAX_UNTIL:
+        raise HttpError(400, "until must be in the future, within 10 years")
+    roles_edit(
+        actor=request.auth,
+        company=company,
+        subject=subject,
+        company_role=company_role,
+        projects=plan,
+        until=body.until,
+    )
     return done(ROLES_UPDATED)
 
 

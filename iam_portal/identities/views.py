@@ -21,6 +21,7 @@ from iam_portal.access.shortcuts import (
     MANAGE_COMPANY,
     company_for,
     company_role_choice,
+    company_role_initial,
     done_or_leave,
     last_owner_reason,
     project_for,
@@ -69,7 +70,8 @@ def company_user_add(request, company):
     form = AddUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.company_user_add(actor=request.user, company=company, **form.cleaned_data)
+            fields = form.service_kwargs("email", "role")
+            user = services.company_user_add(actor=request.user, company=company, **fields)
         except ActionRefused as refused:
             form.add_error("email", str(refused))
         else:
@@ -158,6 +160,7 @@ def group_create(request, company):
                 name=data["name"],
                 role=data["role"],
                 member_emails=data["members"],
+                until=form.role_until(),
             )
         except ActionRefused as refused:
             form.add_error(None, str(refused))
@@ -204,7 +207,7 @@ def group_edit(request, company, group):
         request.POST or None,
         company=company,
         instance=group,
-        initial={"name": group.name, "role": access_selectors.binding_role(group, company)},
+        initial=company_role_initial(access_selectors.binding_of(group, company)) | {"name": group.name},
     )
     you_lose = company_role_choice(request, company, group, form.fields["role"])  # said before saving
     if request.method == "POST" and form.is_valid():
@@ -214,6 +217,7 @@ def group_edit(request, company, group):
                 group=group,
                 name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
+                until=form.role_until(),
             )
         except ActionRefused as refused:
             form.add_error(None, str(refused))
@@ -389,9 +393,8 @@ def service_account_add(request, company):
     context = {"company": company, "form": form, "next": back}
     if request.method == "POST" and form.is_valid():
         try:
-            created = services.service_account_create(
-                actor=request.user, company=company, **form.cleaned_data
-            )
+            fields = form.service_kwargs("name", "role", "auth_method", "public_key")
+            created = services.service_account_create(actor=request.user, company=company, **fields)
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
@@ -493,6 +496,7 @@ def project_user_add(request, company, project):
                 company_role=form.cleaned_data["company_role"],
                 project_role=form.project_role(),
                 environment_roles=form.environment_roles(),
+                until=form.role_until(),
             )
         except ActionRefused as refused:
             unknown = services.find_account(form.cleaned_data["email"]) is None
@@ -514,6 +518,7 @@ def _offer_project_roles(request, project, member, form) -> HttpResponse:
     loads it into the open dialog without touching the page's URL; without JavaScript it is a redirect."""
     roles = {"project_role": form.cleaned_data["project_role"], "offered": "1"}
     roles |= {form.env_field(env): form.cleaned_data[form.env_field(env)] for env in form.environments}
+    roles |= {name: request.POST.get(name, "") for name in ("ends", "until")}  # the end chosen, too
     url = reverse("project_role_edit", args=[project.company.slug, project.slug, USER, member.pk])
     url += "?" + urlencode(roles)
     if not request.htmx:
@@ -543,6 +548,7 @@ def project_service_account_add(request, company, project):
                 company_role=form.cleaned_data["company_role"],
                 project_role=form.project_role(),
                 environment_roles=form.environment_roles(),
+                until=form.role_until(),
             )
         except ActionRefused as refused:
             form.add_error(None, str(refused))
