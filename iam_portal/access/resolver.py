@@ -261,17 +261,7 @@ class AccessResolver:
         environments, each with those from above: three queries (projects, environments, bindings) however
         many there are. Later questions about any of them (`permissions`, `can`, `role_on`) are answered
         from memory. Ordered: the company, then each project (by name) followed by its environments."""
-        projects = list(Project.objects.filter(company=company).order_by("name", "slug"))
-        environments: dict[int, list[Environment]] = {project.pk: [] for project in projects}
-        for project in projects:
-            project.company = company
-        by_id = {project.pk: project for project in projects}
-        for environment in Environment.objects.filter(project__company=company).order_by(
-            "position", "env_id"
-        ):
-            environment.project = by_id[environment.project_id]
-            environments[environment.project_id].append(environment)
-
+        tree = company_tree(company)
         if not self._is_active:
             rows = []
         elif isinstance(self.identity, User):
@@ -284,7 +274,11 @@ class AccessResolver:
                     | Q(environment__project__company=company)
                 )
             )
-        # Each binding read once, then handed down: a company grant reaches every project and environment.
+        return self._hand_down(tree, rows)
+
+    def _hand_down(self, tree: list, rows) -> dict[Company | Project | Environment, tuple[Grant, ...]]:
+        """Each binding row read once, then handed down the company's `tree` (`company_tree`): a company
+        grant reaches every project and environment. Remembered for later questions."""
         held: dict[tuple[Level, int], list[_Held]] = {}
         for row in self._in_effect(rows):
             held.setdefault((row.level, row.resource_id), []).append(row)
@@ -296,11 +290,11 @@ class AccessResolver:
                 for row in held.get((resource.level, resource.pk), ())
             )
 
-        result = {company: reaching(company, company)}
-        for project in projects:
-            result[project] = reaching(project, company, project)
-            for environment in environments[project.pk]:
-                result[environment] = reaching(environment, company, project, environment)
+        company = tree[0]
+        result = {}
+        for obj in tree:
+            above = (company, obj.ancestor(Level.PROJECT)) if obj.level == Level.ENVIRONMENT else (company,)
+            result[obj] = reaching(obj, *dict.fromkeys((*above, obj)))
         for obj, grants in result.items():
             self._grants[target_of(obj).key] = grants
         return result
@@ -450,6 +444,81 @@ class AccessResolver:
                 )
             )
         )
+
+
+def company_tree(company: Company) -> list[Company | Project | Environment]:
+    """The company, then each of its projects (by name) followed by its environments, each knowing its
+    parents without a query: two queries."""
+    projects = list(Project.objects.filter(company=company).order_by("name", "slug"))
+    environments: dict[int, list[Environment]] = {project.pk: [] for project in projects}
+    for project in projects:
+        project.company = company
+    by_id = {project.pk: project for project in projects}
+    for environment in Environment.objects.filter(project__company=company).order_by("position", "env_id"):
+        environment.project = by_id[environment.project_id]
+        environments[environment.project_id].append(environment)
+    tree: list = [company]
+    for project in projects:
+        tree += [project, *environments[project.pk]]
+    return tree
+
+
+def resolvers_everywhere(
+    identities, company: Company, *, now: datetime.datetime | None = None
+) -> tuple[list[Company | Project | Environment], dict[tuple[str, int], AccessResolver]]:
+    """The company's tree (`company_tree`) and a resolver per identity (keyed `(kind id, pk)`) that already holds the identity's grants on the
+    company and on each of its projects and environments, and whether it reaches the company: four queries
+    (projects, environments, memberships, bindings) however many identities there are. Their later
+    questions about those resources are answered from memory."""
+    now = now or timezone.now()
+    tree = company_tree(company)
+    ids: dict[type, set[int]] = {User: set(), Group: set(), ServiceAccount: set()}
+    for identity in identities:
+        ids[type(identity)].add(identity.pk)
+    memberships: dict[int, list[tuple[int, str]]] = {}
+    for user_id, group_id, group_name in GroupMembership.objects.filter(
+        user_id__in=ids[User], group__company=company
+    ).values_list("user_id", "group_id", "group__name"):
+        memberships.setdefault(user_id, []).append((group_id, group_name))
+    group_ids = ids[Group] | {group_id for pairs in memberships.values() for group_id, _ in pairs}
+    by_subject: dict[tuple[str, int], list[tuple]] = {}
+    for *row, user_id, group_id, account_id in (
+        RoleBinding.objects.filter(
+            Q(user_id__in=ids[User])
+            | Q(group_id__in=group_ids)
+            | Q(service_account_id__in=ids[ServiceAccount])
+        )
+        .filter(Q(company=company) | Q(project__company=company) | Q(environment__project__company=company))
+        .values_list(
+            "role",
+            "until",
+            "role_after",
+            "company_id",
+            "project_id",
+            "environment_id",
+            "user_id",
+            "group_id",
+            "service_account_id",
+        )
+        .order_by()
+    ):
+        subject = ("user", user_id) if user_id else ("group", group_id) if group_id else ("sa", account_id)
+        by_subject.setdefault(subject, []).append(tuple(row))
+
+    resolvers = {}
+    for identity in identities:
+        resolver = AccessResolver(identity, now=now)
+        kind = "user" if isinstance(identity, User) else "group" if isinstance(identity, Group) else "sa"
+        rows = [(*row, None, None) for row in by_subject.get((kind, identity.pk), ())]
+        for group_id, group_name in memberships.get(identity.pk, ()) if kind == "user" else ():
+            rows += [(*row, group_id, group_name) for row in by_subject.get(("group", group_id), ())]
+        grants = resolver._hand_down(tree, rows if resolver._is_active else [])
+        member = kind == "user" and identity.pk in memberships
+        resolver._company_access[company.pk] = resolver._is_active and (
+            member or any(g.level == Level.COMPANY for g in grants[company])
+        )
+        resolvers[(kind_of(identity).id, identity.pk)] = resolver
+    return tree, resolvers
 
 
 # The hottest query of the portal (every page asks it), written out once: two index-driven halves, the
