@@ -77,6 +77,9 @@ class Change:
         }
 
 
+SHOWN = 20  # identities a dialog lists; a group of thousands is summed up after them
+
+
 @dataclass
 class Preview:
     changes: list[Change] = field(default_factory=list)
@@ -94,6 +97,15 @@ class Preview:
             key = (kind_of(change.identity).id, change.identity.pk)
             grouped.setdefault(key, (change.name, []))[1].append(change)
         return list(grouped.values())
+
+    @property
+    def shown(self) -> list[Change]:
+        """The changes a dialog lists: those of the first SHOWN identities."""
+        return [change for _, changes in self.by_identity[:SHOWN] for change in changes]
+
+    @property
+    def more(self) -> int:
+        return len(self.changes) - len(self.shown)
 
     def as_json(self) -> dict:
         return {"dryRun": True, "changes": [change.as_json() for change in self.changes]}

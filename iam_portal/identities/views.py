@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from iam_portal.access import catalogue
 from iam_portal.access import selectors as access_selectors
+from iam_portal.access.preview import change_preview
 from iam_portal.access.services import ActionRefused
 from iam_portal.access.shortcuts import (
     MANAGE_COMPANY,
@@ -23,7 +24,9 @@ from iam_portal.access.shortcuts import (
     company_role_choice,
     done_or_leave,
     last_owner_reason,
+    preview_answer,
     project_for,
+    wants_preview,
     you_would_lose,
 )
 from iam_portal.access.subjects import GROUP, SERVICE_ACCOUNT, USER, company_subject, company_user_count
@@ -90,9 +93,13 @@ def company_user_remove(request, company, pk):
     company = company_for(request, company, manage=True, section="users")
     user = company_subject(company, USER, pk)
     error = None
+
+    def save():
+        return services.company_user_remove(actor=request.user, company=company, user=user)
+
     if request.method == "POST":
         try:
-            services.company_user_remove(actor=request.user, company=company, user=user)
+            save()
         except ActionRefused as refused:
             error = str(refused)
         else:
@@ -117,6 +124,7 @@ def company_user_remove(request, company, pk):
         "groups": access_selectors.user_groups_in(company, user),
         "you_lose": you_lose,
         "last_owner": last_owner_reason(company, without_user=user),
+        "preview": change_preview(company=company, subjects=[user], run=save),
     }
     return render(request, partial(request, "identities/user_remove.html"), context)
 
@@ -207,14 +215,16 @@ def group_edit(request, company, group):
         initial={"name": group.name, "role": access_selectors.binding_role(group, company)},
     )
     you_lose = company_role_choice(request, company, group, form.fields["role"])  # said before saving
+
+    def save():
+        data = form.cleaned_data
+        return services.group_update(actor=request.user, group=group, name=data["name"], role=data["role"])
+
+    if wants_preview(request):
+        return preview_answer(request, company=company, subjects=[group], run=save, form=form)
     if request.method == "POST" and form.is_valid():
         try:
-            services.group_update(
-                actor=request.user,
-                group=group,
-                name=form.cleaned_data["name"],
-                role=form.cleaned_data["role"],
-            )
+            save()
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
@@ -240,10 +250,16 @@ def group_add_members(request, company, group):
     company = company_for(request, company, manage=True, section="groups")
     group = company_subject(company, GROUP, group)
     form = AddMembersForm(request.POST or None)
+
+    def save():
+        return services.group_members_add(actor=request.user, group=group, emails=form.cleaned_data["emails"])
+
+    if wants_preview(request):
+        return preview_answer(request, company=company, subjects=[group], run=save, form=form)
     if request.method == "POST" and form.is_valid():
         emails = form.cleaned_data["emails"]
         try:
-            added = services.group_members_add(actor=request.user, group=group, emails=emails)
+            added = save()
         except ActionRefused as refused:
             form.add_error("emails", str(refused))
         else:
@@ -273,9 +289,13 @@ def group_remove_member(request, company, group, user):
     group = company_subject(company, GROUP, group)
     member = selectors.group_member(group, user)
     error = None
+
+    def save():
+        return services.group_member_remove(actor=request.user, group=group, user=member)
+
     if request.method == "POST":
         try:
-            services.group_member_remove(actor=request.user, group=group, user=member)
+            save()
         except ActionRefused as refused:
             error = str(refused)
         else:
@@ -301,6 +321,7 @@ def group_remove_member(request, company, group, user):
         **left,
         "you_lose": you_lose,
         "last_owner": last_owner_reason(company, without_membership=(group, member)),
+        "preview": change_preview(company=company, subjects=[member], run=save),
     }
     return render(request, partial(request, "identities/group_remove_member.html"), context)
 
@@ -314,10 +335,14 @@ def group_delete(request, company, group):
     company = company_for(request, company, manage=True, section="groups")
     group = company_subject(company, GROUP, group)
     error = None
+
+    def save():
+        return services.group_delete(actor=request.user, group=group)
+
     if request.method == "POST":
         pk = group.pk
         try:
-            services.group_delete(actor=request.user, group=group)
+            save()
         except ActionRefused as refused:
             error = str(refused)
             group = company_subject(
@@ -349,6 +374,7 @@ def group_delete(request, company, group):
         **losses,
         "you_lose": you_lose,
         "last_owner": last_owner_reason(company, without_group=group),
+        "preview": change_preview(company=company, subjects=[group], run=save),
     }
     return render(request, partial(request, "identities/group_delete.html"), context)
 
@@ -409,9 +435,13 @@ def service_account_delete(request, company, pk, *, back: str = "company_service
     company = company_for(request, company, manage=True, section=section)
     account = company_subject(company, SERVICE_ACCOUNT, pk)
     error = None
+
+    def save():
+        return services.service_account_delete(actor=request.user, account=account)
+
     if request.method == "POST":
         try:
-            services.service_account_delete(actor=request.user, account=account)
+            save()
         except ActionRefused as refused:
             error = str(refused)
         else:
@@ -425,6 +455,7 @@ def service_account_delete(request, company, pk, *, back: str = "company_service
         "account": account,
         "error": error,
         "bindings": access_selectors.company_bindings_listed(account, company),
+        "preview": change_preview(company=company, subjects=[account], run=save),
     }
     return render(request, partial(request, "identities/service_account_delete.html"), context)
 
