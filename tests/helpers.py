@@ -12,6 +12,7 @@
 - every page and dialog of the portal: PORTAL_PAGES, TABLE_PAGES, PORTAL_DIALOGS, portal_url; parse_html
 - the browser: dialog, open_dialog, submit_company_role, expect_dialog_closed
 - the audit log: events_since, the_event
+- previews: preview_lines, preview_refusal
 """
 
 from __future__ import annotations
@@ -817,6 +818,26 @@ def the_event(mark: int = 0, **expected):
     event = events[0]
     assert {name: getattr(event, name) for name in expected} == expected
     return event
+
+
+# -- what a change would do (the dialogs' "What this changes") -------------------------------------------
+
+
+def preview_lines(html: str) -> list[str]:
+    """The lines of a dialog's preview as a person reads them, the permission counts kept and the keys
+    folded away: ["Jun One: Developer → Maintainer on acme (+ 4 permissions)", …]."""
+    html = re.sub(r"<details><summary>(.*?)</summary>.*?</details>", r" \1", html, flags=re.S)
+    found = re.search(r'<ul class="preview-list">(.*?)</ul>', html, re.S)
+    if found is None:
+        return []
+    items = re.findall(r"<li>(.*?)</li>", found.group(1), re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip() for item in items]
+
+
+def preview_refusal(html: str) -> str:
+    """The refusal a preview shows instead of changes ("" when none)."""
+    found = re.search(r'<p class="preview-refused"><strong>[^<]*</strong> (.*?)</p>', html, re.S)
+    return found.group(1).strip() if found else ""
 
 
 # -- the browser ----------------------------------------------------------------------------------
