@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from iam_portal.access.catalogue import DEVELOPER, GUEST, MAINTAINER, REPORTER
 from iam_portal.access.models import RoleBinding
-from iam_portal.audit.models import AuditEvent
 from tests.helpers import (
     ADD,
     EDIT,
@@ -21,13 +20,9 @@ from tests.helpers import (
     company_roles,
     preview_lines,
     preview_refusal,
+    previewed,
     project_matrix,
-    snapshot,
 )
-
-
-def read(response) -> list[str]:
-    return preview_lines(html.unescape(response.content.decode()))
 
 
 def role_edit_url(demo, who: str) -> str:
@@ -38,19 +33,10 @@ def project_edit_url(demo, who: str) -> str:
     return reverse("project_role_edit", args=["acme", "webshop", "user", demo.user(who).pk])
 
 
-def post_preview(client, url: str, data: dict):
-    """The preview request of a dialog, checking that it changed nothing and recorded nothing."""
-    before, events = snapshot(), AuditEvent.objects.count()
-    response = client.post(url, {**data, "preview": "1"}, headers=HX)
-    assert snapshot() == before
-    assert AuditEvent.objects.count() == events
-    return response
-
-
 def test_the_company_role_dialog_previews_the_role_chosen(demo, login):
-    response = post_preview(login("owner"), role_edit_url(demo, "senior"), {"role": MAINTAINER})
+    response = previewed(login("owner"), role_edit_url(demo, "senior"), {"role": MAINTAINER})
     assert response.status_code == 200
-    assert read(response) == [
+    assert preview_lines(response) == [
         "Sara Senior: Guest → Maintainer on acme (+ 8 permissions)",
         "Sara Senior: Guest → Maintainer on acme/payments (+ 8 permissions)",
         "Sara Senior: Guest → Maintainer on acme/payments/production (+ 5 permissions)",
@@ -71,30 +57,30 @@ def test_the_dialog_has_one_live_preview_region(demo, login):
 
 
 def test_keeping_the_role_changes_nothing(demo, login):
-    response = post_preview(login("owner"), role_edit_url(demo, "senior"), {"role": GUEST})
-    assert read(response) == []
+    response = previewed(login("owner"), role_edit_url(demo, "senior"), {"role": GUEST})
+    assert preview_lines(response) == []
     assert "Nobody's access changes." in response.content.decode()
 
 
 def test_demoting_the_last_owner_previews_the_refusal_and_records_nothing(demo, login):
-    response = post_preview(login("owner"), role_edit_url(demo, "owner"), {"role": REPORTER})
+    response = previewed(login("owner"), role_edit_url(demo, "owner"), {"role": REPORTER})
     assert response.status_code == 200
-    assert preview_refusal(response.content.decode()) == (
+    assert preview_refusal(response) == (
         "Acme must keep at least one Company Owner. Make someone else Company Owner first, then try again."
     )
-    assert read(response) == []
+    assert preview_lines(response) == []
 
 
 def test_an_invalid_choice_is_no_preview(demo, login):
-    response = post_preview(login("owner"), role_edit_url(demo, "senior"), {"role": "emperor"})
+    response = previewed(login("owner"), role_edit_url(demo, "senior"), {"role": "emperor"})
     assert response.status_code == 200
     assert "Nothing to show yet: Select a valid choice." in response.content.decode()
 
 
 def test_the_project_dialog_previews_project_and_environment_roles(demo, login):
     data = {"project_role": DEVELOPER, f"env_{demo.production.pk}": MAINTAINER, f"env_{demo.staging.pk}": ""}
-    response = post_preview(login("owner"), project_edit_url(demo, "designer1"), data)
-    assert read(response) == [
+    response = previewed(login("owner"), project_edit_url(demo, "designer1"), data)
+    assert preview_lines(response) == [
         "Dana Designer: Reporter → Developer on acme/webshop (+ 2 permissions)",
         "Dana Designer: Reporter → Maintainer on acme/webshop/production (+ 5 permissions)",
         "Dana Designer: Reporter → Developer on acme/webshop/staging",  # inherited; no key of its own
@@ -102,11 +88,10 @@ def test_the_project_dialog_previews_project_and_environment_roles(demo, login):
 
 
 def test_removing_direct_access_previews_on_open_with_the_roles_it_deletes(demo, login):
-    page = login("owner").get(
-        reverse("company_identity_remove", args=["acme", "user", demo.user("designer2").pk]), headers=HX
-    )
-    text = html.unescape(page.content.decode())
-    assert preview_lines(text) == [
+    url = reverse("company_identity_remove", args=["acme", "user", demo.user("designer2").pk])
+    response = previewed(login("owner"), url)
+    text = html.unescape(response.content.decode())
+    assert preview_lines(response) == [
         "Dario Designer: Guest → no role on acme — loses all access to Acme (− 4 permissions)",
         "Dario Designer: Guest → no role on acme/payments",
         "Dario Designer: Guest → no role on acme/payments/production",
@@ -136,7 +121,7 @@ def test_who_may_preview_a_company_role(demo, persona):
 
 def test_who_may_preview_project_roles(demo, persona):
     def nothing_saved(who, response):
-        assert read(response)[0].startswith("Dana Designer: Reporter → Developer on acme/webshop")
+        assert preview_lines(response)[0].startswith("Dana Designer: Reporter → Developer on acme/webshop")
         designer = demo.user("designer1")
         assert RoleBinding.objects.get(user=designer, project=demo.webshop).role == REPORTER
 
