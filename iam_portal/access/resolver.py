@@ -327,9 +327,17 @@ class AccessResolver:
         return [grant for grant in self.grants(obj) if keys & catalogue.keys_for(grant.role, grant.level)]
 
     def keys(self, obj) -> frozenset[str]:
+        """The keys of `permissions`, without describing their paths (the what-if asks it of every
+        resource of a company, for every identity a change touches)."""
         target = target_of(obj)
         if target.key not in self._keys:
-            self._keys[target.key] = frozenset(self.permissions(obj))
+            if self.is_superuser:
+                self._keys[target.key] = frozenset(self.permissions(obj))
+            else:
+                keys = set(self.root_keys)
+                for grant in self.grants(obj):
+                    keys |= catalogue.keys_for(grant.role, grant.level)
+                self._keys[target.key] = frozenset(keys)
         return self._keys[target.key]
 
     def has(self, key: str, obj) -> bool:

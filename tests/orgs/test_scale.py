@@ -146,6 +146,10 @@ def test_benchmark_in_process_on_tiny_data():
         "admin: RoleBinding changelist",
         "admin: User changelist",
         "role edit · POST + table refresh",
+        "preview · company role of one user",
+        "preview · role of a group",
+        "access page · user",
+        "access page · group",
         "resolver.can (in process)",
         "mixed · all requests",
         "growth · IAM partial · tiny1k",
@@ -161,3 +165,19 @@ def test_benchmark_in_process_on_tiny_data():
 def test_benchmark_needs_the_company():
     with pytest.raises(CommandError, match="seed_scale"):
         dispatch(["run", "--in-process", "--company", "nope"], stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_benchmark_runs_only_the_scenarios_asked_for():
+    seed("tiny")
+    out = io.StringIO()
+    options = "--in-process --company tiny --small-company none --max-requests 1 --seconds 0.2 --warmup 0"
+    dispatch(["run", *options.split(), "--only", "preview"], stdout=out)
+    text = out.getvalue()
+    assert "preview · role of a group" in text and "access page · user" in text
+    assert "IAM table · partial (HX)" not in text
+    assert "-     table goals" in text and "not run (--only)" in text
+    assert "PASS  what-if preview" in text or "FAIL  what-if preview" in text
+    assert "errors=" not in text
+    with pytest.raises(CommandError, match="no scenario nope"):
+        dispatch(["run", *options.split(), "--only", "nope"], stdout=io.StringIO())
