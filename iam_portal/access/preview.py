@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from iam_portal.access import catalogue, selectors
 from iam_portal.access.catalogue import Level
-from iam_portal.access.resolver import resolvers_everywhere
+from iam_portal.access.resolver import held_everywhere
 from iam_portal.access.services import ActionRefused
 from iam_portal.access.subjects import SERVICE_ACCOUNT, Resource, Subject, kind_of, subject_name
 from iam_portal.audit.services import audit_context
@@ -25,7 +25,7 @@ from iam_portal.identities.models import Group, GroupMembership, User
 from iam_portal.orgs.models import Company
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a group's preview makes thousands, and frozen ones cost more to make
 class Change:
     """One identity on one resource: its effective role and the keys it holds there, before → after."""
 
@@ -77,7 +77,7 @@ class Change:
         }
 
 
-SHOWN = 20  # identities a dialog lists; a group of thousands is summed up after them
+SHOWN = 40  # changes a dialog lists; the API answers every one
 
 
 @dataclass
@@ -90,18 +90,9 @@ class Preview:
         return str(self.refused) if self.refused is not None else ""
 
     @property
-    def by_identity(self) -> list[tuple[str, list[Change]]]:
-        """[(name, its changes)], in the order the changes came."""
-        grouped: dict[tuple, tuple[str, list[Change]]] = {}
-        for change in self.changes:
-            key = (kind_of(change.identity).id, change.identity.pk)
-            grouped.setdefault(key, (change.name, []))[1].append(change)
-        return list(grouped.values())
-
-    @property
     def shown(self) -> list[Change]:
-        """The changes a dialog lists: those of the first SHOWN identities."""
-        return [change for _, changes in self.by_identity[:SHOWN] for change in changes]
+        """The changes a dialog lists: the first SHOWN (a group of thousands is summed up after them)."""
+        return self.changes[:SHOWN]
 
     @property
     def more(self) -> int:
@@ -181,21 +172,22 @@ _Held = tuple[str | None, frozenset[str], bool]
 
 
 def _snapshot(company: Company, identities: list[Subject], now) -> tuple[dict, dict]:
-    """({resource key: resource}, {identity key: {resource key: held}}), every answer from the resolver:
-    four queries however many identities (`resolvers_everywhere`)."""
-    tree, resolvers = resolvers_everywhere(identities, company, now=now)
+    """({resource key: resource}, {identity key: {resource key: (role, keys shown there, reaches it)}}),
+    every answer from the resolver: four queries however many identities (`held_everywhere`)."""
+    tree, found = held_everywhere(identities, company, now=now)
+    seen: dict[tuple, tuple] = {}  # resources held alike are one answer: a group's members share most
     held = {}
-    for key, access in resolvers.items():
-        held[key] = {
-            (obj.level, obj.pk): (
-                access.role_on(obj),
-                access.keys(obj) & selectors.KEYS_SHOWN[obj.level],
-                access.has_company_access(company)
-                if obj.level == Level.COMPANY
-                else bool(access.keys(obj) & selectors.KEYS_SHOWN[obj.level]),
-            )
-            for obj in tree
-        }
+    for key, (reaches_company, everywhere) in found.items():
+        mine = {}
+        for place, on in everywhere.items():
+            answer = seen.get((on, place[0]))
+            if answer is None:
+                keys = on.keys & selectors.KEYS_SHOWN[place[0]]
+                answer = seen[(on, place[0])] = (on.role, keys, bool(keys))
+            mine[place] = answer
+        company_place = next(iter(mine))
+        mine[company_place] = (*mine[company_place][:2], reaches_company)
+        held[key] = mine
     return {(obj.level, obj.pk): obj for obj in tree}, held
 
 
@@ -204,24 +196,31 @@ def _diff(identities: list[Subject], resources: dict, before: dict, after: dict)
     followed by its environments); what stays as it was is left out."""
     nothing = (None, frozenset(), False)
     changes = []
+    sorted_keys: dict[tuple, tuple] = {}  # (keys before, keys after) → (gained, lost), asked once
     for identity in identities:
         was, will = before.get(_key(identity), {}), after.get(_key(identity), {})
         company_key = next(iter(resources))
         # Losing the company says it all: its projects are not listed as lost one by one.
         company_lost = was.get(company_key, nothing)[2] and not will.get(company_key, nothing)[2]
         for resource_key, resource in resources.items():
-            role_before, keys_before, reached = was.get(resource_key, nothing)
-            role_after, keys_after, reaches = will.get(resource_key, nothing)
-            if (role_before, keys_before, reached) == (role_after, keys_after, reaches):
+            before_here, after_here = was.get(resource_key, nothing), will.get(resource_key, nothing)
+            if before_here == after_here:
                 continue
+            (role_before, keys_before, reached), (role_after, keys_after, reaches) = before_here, after_here
+            if (keys_before, keys_after) not in sorted_keys:
+                sorted_keys[(keys_before, keys_after)] = (
+                    tuple(sorted(keys_after - keys_before)),
+                    tuple(sorted(keys_before - keys_after)),
+                )
+            gained, lost = sorted_keys[(keys_before, keys_after)]
             changes.append(
                 Change(
                     identity=identity,
                     resource=resource,
                     before=role_before,
                     after=role_after,
-                    gained=tuple(sorted(keys_after - keys_before)),
-                    lost=tuple(sorted(keys_before - keys_after)),
+                    gained=gained,
+                    lost=lost,
                     loses_all_access=reached
                     and not reaches
                     and (

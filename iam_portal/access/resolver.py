@@ -12,6 +12,7 @@ lives for one request only: a revoked role stops working on the very next reques
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -116,6 +117,18 @@ class _Held:
     until: datetime.datetime | None
     group_id: int | None
     group_name: str | None
+
+
+@functools.lru_cache(maxsize=4096)
+def _role_and_keys(pairs: tuple[tuple[str, Level], ...]) -> tuple[str | None, frozenset[str]]:
+    """The highest of the roles (role, level where bound) and the keys they grant together: the rule of
+    `role_on` and `keys`. A function of the catalogue only, so its answers never go stale."""
+    best, keys = None, frozenset()
+    for role, level in pairs:
+        if catalogue.role_rank(role) > catalogue.role_rank(best):
+            best = role
+        keys |= catalogue.keys_for(role, level)
+    return best, keys
 
 
 def _in_order(grants) -> tuple[Grant, ...]:
@@ -299,6 +312,33 @@ class AccessResolver:
             self._grants[target_of(obj).key] = grants
         return result
 
+    def _held_down(self, tree: list, rows) -> dict[tuple[Level, int], Held]:
+        """`_hand_down`, reduced to what `role_on` and `keys` answer on each resource of `tree`, without
+        making the grants: resources reached by the same (role, level) pairs share one answer."""
+        pairs: dict[tuple[Level, int], tuple] = {}
+        for row in self._in_effect(rows):
+            key = (row.level, row.resource_id)
+            pairs[key] = (*pairs.get(key, ()), (row.role, row.level))
+        company = tree[0]
+        above = pairs.get((Level.COMPANY, company.pk), ())
+        held, project_pairs, answers = {}, {}, {}
+        for obj in tree:
+            key = (obj.level, obj.pk)
+            if obj.level == Level.PROJECT:
+                project_pairs[obj.pk] = reaching = above + pairs.get(key, ())
+            elif obj.level == Level.ENVIRONMENT:
+                reaching = project_pairs[obj.project_id] + pairs.get(key, ())
+            else:
+                reaching = above
+            if self.is_superuser:  # every key, each at its own level: rare enough to ask the long way
+                held[key] = Held(catalogue.COMPANY_OWNER, self.keys(obj))
+            elif reaching in answers:
+                held[key] = answers[reaching]
+            else:
+                role, keys = _role_and_keys(reaching)
+                held[key] = answers[reaching] = Held(role, self.root_keys | keys)
+        return held
+
     # -- keys ------------------------------------------------------------------------------------
 
     def permissions(self, obj: Company | Project | Environment) -> dict[str, list[str]]:
@@ -334,10 +374,8 @@ class AccessResolver:
             if self.is_superuser:
                 self._keys[target.key] = frozenset(self.permissions(obj))
             else:
-                keys = set(self.root_keys)
-                for grant in self.grants(obj):
-                    keys |= catalogue.keys_for(grant.role, grant.level)
-                self._keys[target.key] = frozenset(keys)
+                keys = _role_and_keys(tuple((g.role, g.level) for g in self.grants(obj)))[1]
+                self._keys[target.key] = self.root_keys | keys
         return self._keys[target.key]
 
     def has(self, key: str, obj) -> bool:
@@ -361,11 +399,7 @@ class AccessResolver:
         """The highest role reaching the target (through any level or group); super users rank above all."""
         if self.is_superuser:
             return catalogue.COMPANY_OWNER
-        best = None
-        for grant in self.grants(obj):
-            if catalogue.role_rank(grant.role) > catalogue.role_rank(best):
-                best = grant.role
-        return best
+        return _role_and_keys(tuple((g.role, g.level) for g in self.grants(obj)))[0]
 
     # -- company access and lists ----------------------------------------------------------------
 
@@ -471,13 +505,22 @@ def company_tree(company: Company) -> list[Company | Project | Environment]:
     return tree
 
 
-def resolvers_everywhere(
+@dataclass(frozen=True)
+class Held:
+    """What one identity holds on one resource: its highest role and its keys (`role_on`, `keys`)."""
+
+    role: str | None
+    keys: frozenset[str]
+
+
+def held_everywhere(
     identities, company: Company, *, now: datetime.datetime | None = None
-) -> tuple[list[Company | Project | Environment], dict[tuple[str, int], AccessResolver]]:
-    """The company's tree (`company_tree`) and a resolver per identity (keyed `(kind id, pk)`) that already holds the identity's grants on the
-    company and on each of its projects and environments, and whether it reaches the company: four queries
-    (projects, environments, memberships, bindings) however many identities there are. Their later
-    questions about those resources are answered from memory."""
+) -> tuple[list[Company | Project | Environment], dict[tuple[str, int], tuple[bool, dict]]]:
+    """The company's tree (`company_tree`) and, per identity (keyed `(kind id, pk)`), whether it reaches the
+    company and what it holds on each resource of the tree ({(level, pk): Held}): the answers of `role_on`,
+    `keys` and `has_company_access`, for any number of identities in four queries (projects, environments,
+    memberships, bindings). Resources reached by the same roles share one answer, so a group of hundreds
+    costs little more than its bindings."""
     now = now or timezone.now()
     tree = company_tree(company)
     ids: dict[type, set[int]] = {User: set(), Group: set(), ServiceAccount: set()}
@@ -513,20 +556,20 @@ def resolvers_everywhere(
         subject = ("user", user_id) if user_id else ("group", group_id) if group_id else ("sa", account_id)
         by_subject.setdefault(subject, []).append(tuple(row))
 
-    resolvers = {}
+    found = {}
     for identity in identities:
-        resolver = AccessResolver(identity, now=now)
+        access = AccessResolver(identity, now=now)
         kind = "user" if isinstance(identity, User) else "group" if isinstance(identity, Group) else "sa"
         rows = [(*row, None, None) for row in by_subject.get((kind, identity.pk), ())]
         for group_id, group_name in memberships.get(identity.pk, ()) if kind == "user" else ():
             rows += [(*row, group_id, group_name) for row in by_subject.get(("group", group_id), ())]
-        grants = resolver._hand_down(tree, rows if resolver._is_active else [])
+        held = access._held_down(tree, rows if access._is_active else [])
         member = kind == "user" and identity.pk in memberships
-        resolver._company_access[company.pk] = resolver._is_active and (
-            member or any(g.level == Level.COMPANY for g in grants[company])
+        reaches = access.sees_everything or (
+            access._is_active and (member or held[(Level.COMPANY, company.pk)].role is not None)
         )
-        resolvers[(kind_of(identity).id, identity.pk)] = resolver
-    return tree, resolvers
+        found[(kind_of(identity).id, identity.pk)] = (reaches, held)
+    return tree, found
 
 
 # The hottest query of the portal (every page asks it), written out once: two index-driven halves, the

@@ -276,7 +276,12 @@ def _role_plan(company: Company, body: schemas.EditIAMRole) -> tuple[str | None,
     return company_role, plan
 
 
-def _edit_roles(request, company: Company, subject, body: schemas.EditIAMRole, dry_run) -> JsonResponse:
+def _edit_roles(request, companyId: str, find, kind: str, identifier: str, body, dry_run) -> JsonResponse:
+    """The PATCH of one identity's roles: `find(company, identifier)` is the identity, or a 404."""
+    company = visible_company(request, companyId)
+    subject = find(company, identifier)
+    if subject is None:
+        raise _not_found(kind, identifier, company)
     company_role, plan = _role_plan(company, body)
     return write(
         company,
@@ -302,11 +307,7 @@ def _not_found(kind: str, identifier: str, company: Company):
 def user_roles_edit(
     request, companyId: str, userId: str, body: schemas.EditIAMRole, dryRun: str | None = None
 ):
-    company = visible_company(request, companyId)
-    user = selectors.company_user(company, userId)
-    if user is None:
-        raise _not_found("user", userId, company)
-    return _edit_roles(request, company, user, body, dryRun)
+    return _edit_roles(request, companyId, selectors.company_user, "user", userId, body, dryRun)
 
 
 @router.patch(
@@ -318,11 +319,7 @@ def user_roles_edit(
 def group_roles_edit(
     request, companyId: str, groupId: str, body: schemas.EditIAMRole, dryRun: str | None = None
 ):
-    company = visible_company(request, companyId)
-    group = selectors.company_group(company, groupId)
-    if group is None:
-        raise _not_found("group", groupId, company)
-    return _edit_roles(request, company, group, body, dryRun)
+    return _edit_roles(request, companyId, selectors.company_group, "group", groupId, body, dryRun)
 
 
 @router.patch(
@@ -334,11 +331,9 @@ def group_roles_edit(
 def service_account_roles_edit(
     request, companyId: str, clientId: str, body: schemas.EditIAMRole, dryRun: str | None = None
 ):
-    company = visible_company(request, companyId)
-    account = selectors.company_service_account(company, clientId)
-    if account is None:
-        raise _not_found("service account", clientId, company)
-    return _edit_roles(request, company, account, body, dryRun)
+    return _edit_roles(
+        request, companyId, selectors.company_service_account, "service account", clientId, body, dryRun
+    )
 
 
 # -- users -----------------------------------------------------------------------------------------
