@@ -50,10 +50,11 @@ def test_the_company_role_dialog_previews_the_role_chosen(demo, login):
 def test_the_dialog_has_one_live_preview_region(demo, login):
     page = login("owner").get(role_edit_url(demo, "senior"), headers=HX).content.decode()
     assert page.count('class="preview"') == 1
-    assert 'hx-trigger="change from:closest form"' in page
+    assert 'hx-trigger="change from:closest form target:select"' in page
+    assert ">Show what this changes</button>" in page
     assert 'hx-vals=\'{"preview": "1"}\'' in page
     assert 'id="preview-changes" class="preview-changes" aria-live="polite"' in page
-    assert "Change a field to see who gains and who loses what" in page
+    assert "to see who gains and who loses what before you save" in page
 
 
 def test_keeping_the_role_changes_nothing(demo, login):

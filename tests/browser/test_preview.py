@@ -20,7 +20,7 @@ def test_the_preview_follows_the_role_chosen_and_saves_nothing(page, signed_in, 
     )
     region = dialog(page).locator("#preview-changes")
     expect(region).to_have_attribute("aria-live", "polite")
-    expect(region).to_contain_text("Change a field to see who gains and who loses what")
+    expect(region).to_contain_text("to see who gains and who loses what before you save")
     size = dialog(page).bounding_box()["height"]
 
     dialog(page).get_by_label("Company role").select_option("maintainer")
@@ -45,3 +45,15 @@ def test_a_removal_shows_who_loses_what_as_it_opens(page, signed_in, url, demo):
         "Jun One: Developer → Guest on acme/payments — loses all access to Payments"
     )
     assert demo.developers.memberships.filter(user=junior).exists()
+
+
+def test_text_fields_preview_on_demand(page, signed_in, url, demo):
+    signed_in(OWNER)
+    page.goto(url(f"/companies/acme/groups/{demo.developers.pk}/"))
+    open_dialog(page.get_by_role("link", name="Add members"), "Add members")
+    dialog(page).get_by_label("Emails").fill("designer1@acme.test")
+    dialog(page).get_by_role("button", name="Show what this changes").click()
+    expect(dialog(page).locator("#preview-changes")).to_contain_text(
+        "Dana Designer: Guest → Developer on acme (+ 4 permissions)"
+    )
+    assert not demo.developers.memberships.filter(user=demo.user("designer1")).exists()
