@@ -156,7 +156,16 @@ def command_test(pytest_args: list[str]) -> int:
     ensure_node_tools()
     database = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "SQLite"
     say(f"pytest on {database}")
-    return run([*uv, "run", "--frozen", "pytest", *pytest_args]).returncode
+    return run([*uv, "run", "--frozen", "pytest", *parallel(pytest_args), *pytest_args]).returncode
+
+
+def parallel(pytest_args: list[str]) -> list[str]:
+    """One pytest worker per CPU (pytest-xdist), each with its own test database and browser, files kept
+    whole on one worker so module fixtures are built once; unless the arguments choose (`-n 0` runs in one
+    process, as does `-p no:xdist`) or name single tests, where starting workers costs more than it saves."""
+    chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in pytest_args)
+    single = any("::" in a for a in pytest_args)
+    return [] if chosen or single else ["-n", "auto", "--dist", "loadfile"]
 
 
 def main() -> None:

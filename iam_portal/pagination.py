@@ -13,7 +13,7 @@ import binascii
 import datetime
 import heapq
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -125,6 +125,14 @@ def _reverse(order: Sequence[str]) -> list[str]:
     return [spec[1:] if spec.startswith("-") else f"-{spec}" for spec in order]
 
 
+def table_sorts(**columns: Sequence[str]) -> dict[str, list[str]]:
+    """A table's sort orders from each column's ascending order: `column`, and `-column` its reverse."""
+    sorts = {}
+    for column, order in columns.items():
+        sorts[column], sorts[f"-{column}"] = list(order), _reverse(order)
+    return sorts
+
+
 def _key(row, order: Sequence[str]):
     return tuple(getattr(row, spec.lstrip("-")) for spec in order)
 
@@ -193,3 +201,17 @@ def _merge(pieces: list[list], order: Sequence[str]) -> list:
             return False
 
     return list(heapq.merge(*pieces, key=Key))
+
+
+def sorted_page(
+    querysets: QuerySet | Sequence[QuerySet],
+    sorts: Mapping[str, Sequence[str]],
+    *,
+    sort: str = "name",
+    after: str | None = None,
+    before: str | None = None,
+    size: int = 50,
+) -> Page:
+    """One page of a table: the order is the one `sort` names in the table's `sorts`, or its "name" order
+    when it names none there."""
+    return paginate(querysets, sorts.get(sort, sorts["name"]), after=after, before=before, size=size)

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import time
@@ -51,6 +52,7 @@ from iam_portal.access.catalogue import (
     ROLES,
 )
 from iam_portal.access.models import RoleBinding
+from iam_portal.access.services import project_roles_set
 from iam_portal.audit.models import AuditEvent
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.demo import DEMO_PASSWORD
@@ -146,6 +148,14 @@ def bind(subject, role: str, resource) -> RoleBinding:
     subject_field = {User: "user", Group: "group", ServiceAccount: "service_account"}[type(subject)]
     resource_field = {Company: "company", Project: "project", Environment: "environment"}[type(resource)]
     return RoleBinding.objects.create(role=role, **{subject_field: subject, resource_field: resource})
+
+
+def set_project_role(actor, project, subject, role: str | None, environments: dict | None = None):
+    """`subject`'s role on `project` (and on `environments`: {environment: role}) set by `actor` through the
+    portal's service: checked and recorded in the audit log like a change made in the portal."""
+    return project_roles_set(
+        actor=actor, project=project, subject=subject, project_role=role, environment_roles=environments or {}
+    )
 
 
 def snapshot() -> dict:
@@ -329,8 +339,11 @@ PROJECT_LEVELS = {
 PROJECT_STRANGERS = {ANONYMOUS: 302, OTHER_COMPANY_OWNER: 404}
 
 
-def project_matrix(statuses: Mapping[str, int]) -> dict[Persona, int]:
-    """Every persona of the project matrix and its status, by level ({NONE: 404, VIEW: 403, ...})."""
+def project_matrix(*, none: int, view: int, edit: int, add: int) -> dict[Persona, int]:
+    """Every persona of the project matrix and its status, by its level (PROJECT_LEVELS): `none` without
+    access to the project, `view` who may only view it, `edit` who may manage its identities, `add` who may
+    also add identities to the company."""
+    statuses = {NONE: none, VIEW: view, EDIT: edit, ADD: add}
     return {**{who: statuses[level] for who, level in PROJECT_LEVELS.items()}, **PROJECT_STRANGERS}
 
 
@@ -463,6 +476,23 @@ class Credentials:
     @property
     def client_id(self) -> str:
         return self.account.client_id
+
+
+def api_body_endpoints(demo, account) -> list[tuple[str, str]]:
+    """The machine API's endpoints that read a JSON body, as (method, path) on the demo's Acme; `account` is
+    the service account whose roles are edited."""
+    acme, user, group = "/api/companies/acme", demo.user("junior1").pk, demo.developers.pk
+    return [
+        ("POST", f"{acme}/users"),
+        ("PATCH", f"{acme}/users/{user}"),
+        ("POST", f"{acme}/groups"),
+        ("PATCH", f"{acme}/groups/{group}"),
+        ("POST", f"{acme}/groups/{group}/members"),
+        ("DELETE", f"{acme}/groups/{group}/members"),
+        ("POST", f"{acme}/service-accounts"),
+        ("PATCH", f"{acme}/service-accounts/{account.client_id}"),
+        ("POST", "/api/authz/check"),
+    ]
 
 
 def basic_header(client_id: str, secret: str) -> str:
@@ -658,6 +688,15 @@ def add_inline_row(data: dict, prefix: str, **fields) -> dict:
     for name, value in fields.items():
         data[f"{prefix}-{index}-{name}"] = "" if value is None else str(value)
     return data
+
+
+def inline_row(data: dict, field: str, obj) -> str:
+    """The prefix ("role_bindings-2") of the inline row of form_data() whose `field` holds `obj`."""
+    return next(
+        key.rsplit("-", 1)[0]
+        for key, value in data.items()
+        if key.endswith(f"-{field}") and value == str(obj.pk)
+    )
 
 
 def no_inline_rows(*prefixes: str) -> dict:
@@ -895,3 +934,44 @@ def sign_in(page: Page, live_server, email: str, password: str = DEMO_PASSWORD) 
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     return page
+
+
+# -- the benchmark's smoke tests (tests/orgs/test_scale.py, tests/audit/test_bench.py) -------------------
+
+TINY_SCALE = [
+    "--users",
+    "30",
+    "--groups",
+    "5",
+    "--service-accounts",
+    "3",
+    "--projects",
+    "2",
+    "--environments",
+    "2",
+]
+TINY_SCALE += ["--bindings", "120"]
+
+
+def bench(*args: str) -> str:
+    """`python -m bench ARGS`, in this process; what it printed."""
+    from bench.__main__ import dispatch
+
+    out = io.StringIO()
+    dispatch(list(args), stdout=out)
+    return out.getvalue()
+
+
+def seed_scale(company: str = "tiny", *extra: str) -> str:
+    """Tiny scale data in `company` (`extra`: more seed_scale options)."""
+    return bench("seed_scale", "--company", company, *TINY_SCALE, *extra)
+
+
+def bench_in_process(small_company: str) -> str:
+    """The report of a whole benchmark run against the company "tiny", in this process and cut short: it
+    shows that every measurement runs, not how fast."""
+    options = (
+        f"--in-process --company tiny --small-company {small_company} --max-requests 1 --seconds 0.2 "
+        "--warmup 0 --duration 0.2 --iterations 20 --deep 2 --search user-1"
+    )
+    return bench("run", *options.split())

@@ -19,6 +19,14 @@ def _exactly_one(fields: tuple[str, ...]) -> Q:
     return options
 
 
+def _bound(to) -> models.ForeignKey:
+    """A subject or resource column of a binding: empty unless it is the one the binding names; the binding
+    goes with what it binds."""
+    return models.ForeignKey(
+        to, null=True, blank=True, on_delete=models.CASCADE, related_name="role_bindings"
+    )
+
+
 class RoleBinding(models.Model):
     """One role given to one subject (user, group or service account) on one resource.
 
@@ -33,33 +41,14 @@ class RoleBinding(models.Model):
     until = models.DateTimeField(null=True, blank=True)
     role_after = models.CharField(max_length=32, choices=ROLE_CHOICES, blank=True, default="")
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="role_bindings",
-    )
-    group = models.ForeignKey(
-        "identities.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="role_bindings"
-    )
-    service_account = models.ForeignKey(
-        "identities.ServiceAccount",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="role_bindings",
-    )
+    # Exactly one subject column and one resource column are set (the constraints below).
+    user = _bound(settings.AUTH_USER_MODEL)
+    group = _bound("identities.Group")
+    service_account = _bound("identities.ServiceAccount")
 
-    company = models.ForeignKey(
-        "orgs.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="role_bindings"
-    )
-    project = models.ForeignKey(
-        "orgs.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="role_bindings"
-    )
-    environment = models.ForeignKey(
-        "orgs.Environment", null=True, blank=True, on_delete=models.CASCADE, related_name="role_bindings"
-    )
+    company = _bound("orgs.Company")
+    project = _bound("orgs.Project")
+    environment = _bound("orgs.Environment")
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

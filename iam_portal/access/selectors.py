@@ -51,14 +51,11 @@ from iam_portal.access.subjects import (
 from iam_portal.audit.models import Action, AuditEvent, Outcome
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
-from iam_portal.pagination import Page, paginate, sort_key
+from iam_portal.pagination import Page, sort_key, sorted_page, table_sorts
 
-SORTS = {
-    "name": ["sort_name", "kind_order", "pk"],
-    "-name": ["-sort_name", "-kind_order", "-pk"],
-    "role": ["-effective_rank", "sort_name", "kind_order", "pk"],
-    "-role": ["effective_rank", "-sort_name", "-kind_order", "-pk"],
-}
+SORTS = table_sorts(
+    name=["sort_name", "kind_order", "pk"], role=["-effective_rank", "sort_name", "kind_order", "pk"]
+)
 PROJECT_SORTS = {"name": SORTS["name"], "-name": SORTS["-name"]}
 _PROJECT_VIEW_ROLES = catalogue.roles_granting("console.company.project.view")
 
@@ -269,22 +266,24 @@ class RoleSource:
 
 
 @dataclass
-class IdentityRow:
-    """One row of the company IAM table: the effective company role (the highest of the identity's own and,
-    for a user, of their groups) and where it comes from."""
+class _Row:
+    """What a row of an IAM table knows of its identity: the kind, the object and its company role."""
 
     kind: str
     obj: User | Group | ServiceAccount
     company_role: str | None
-    sources: list[RoleSource] = field(default_factory=list)
 
     @property
     def kind_label(self) -> str:
         return KIND_LABELS[self.kind]
 
-    @property
-    def role_label(self) -> str:
-        return catalogue.role_label(self.company_role)
+
+@dataclass
+class IdentityRow(_Row):
+    """One row of the company IAM table: the effective company role (the highest of the identity's own and,
+    for a user, of their groups) and where it comes from."""
+
+    sources: list[RoleSource] = field(default_factory=list)
 
     @property
     def source_words(self) -> list[str]:
@@ -305,24 +304,10 @@ class IdentityRow:
 _ROLE_BY_RANK = {role.rank: role.id for role in catalogue.ROLES.values()}
 
 
-def _identity_page(querysets: dict[str, QuerySet], *, sort, sorts, after, before, size) -> Page:
-    return paginate(
-        list(querysets.values()), sorts.get(sort, sorts["name"]), after=after, before=before, size=size
-    )
-
-
-def company_identity_page(
-    company: Company,
-    *,
-    kind: str | None = None,
-    search: str = "",
-    sort: str = "name",
-    after: str | None = None,
-    before: str | None = None,
-    size: int = 50,
-) -> Page:
-    """One page of the company IAM table. Users are sorted by their effective company role, computed in SQL
-    (`effective_rank`); one more query names the groups it comes from."""
+def company_identity_page(company: Company, *, kind: str | None = None, search: str = "", **order) -> Page:
+    """One page of the company IAM table (`order`: sort, after, before, size as for `sorted_page`). Users are
+    sorted by their effective company role, computed in SQL (`effective_rank`); one more query names the
+    groups it comes from."""
     querysets = identity_querysets(company, kind=kind, search=search)
     for kind_id, queryset in querysets.items():
         if kind_id == USER:
@@ -336,7 +321,7 @@ def company_identity_page(
             querysets[kind_id] = queryset.annotate(effective_rank=Greatest("role_rank", best))
         else:
             querysets[kind_id] = queryset.annotate(effective_rank=F("role_rank"))
-    page = _identity_page(querysets, sort=sort, sorts=SORTS, after=after, before=before, size=size)
+    page = sorted_page(list(querysets.values()), SORTS, **order)
     rows = [
         IdentityRow(KIND_BY_ORDER[row.kind_order], row, _ROLE_BY_RANK.get(row.effective_rank))
         for row in page.rows
@@ -405,32 +390,13 @@ class EnvironmentCell:
     role: str | None = None
     via_groups: list[InheritedRole] = field(default_factory=list)
 
-    @property
-    def label(self) -> str:
-        return catalogue.role_label(self.role)
-
 
 @dataclass
-class ProjectIdentityRow:
-    kind: str
-    obj: User | Group | ServiceAccount
-    company_role: str | None
+class ProjectIdentityRow(_Row):
     group_company_roles: list[InheritedRole] = field(default_factory=list)
     project_role: str | None = None
     project_via_groups: list[InheritedRole] = field(default_factory=list)
     environments: list[EnvironmentCell] = field(default_factory=list)
-
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
-
-    @property
-    def company_role_label(self) -> str:
-        return catalogue.role_label(self.company_role)
-
-    @property
-    def project_role_label(self) -> str:
-        return catalogue.role_label(self.project_role)
 
     @property
     def has_access(self) -> bool:
@@ -459,25 +425,16 @@ def project_identity_page(
     members_only: bool = False,
     kind: str | None = None,
     search: str = "",
-    sort: str = "name",
-    after: str | None = None,
-    before: str | None = None,
-    size: int = 50,
+    **order,
 ) -> Page:
     """One page of the company's identities, each with its roles on the project and on `environments`.
 
     With members_only (for viewers who may not manage the project's identities), only the identities that
     have access to the project, found by the names shown (see `project_identity_querysets`)."""
-    page = _identity_page(
-        project_identity_querysets(
-            project, environments, members_only=members_only, kind=kind, search=search
-        ),
-        sort=sort,
-        sorts=PROJECT_SORTS,
-        after=after,
-        before=before,
-        size=size,
+    querysets = project_identity_querysets(
+        project, environments, members_only=members_only, kind=kind, search=search
     )
+    page = sorted_page(list(querysets.values()), PROJECT_SORTS, **order)
     rows = [ProjectIdentityRow(KIND_BY_ORDER[row.kind_order], row, row.company_role) for row in page.rows]
     _attach_project_roles(project, environments, rows)
     page.rows = rows

@@ -93,11 +93,8 @@ def company_role_edit(request, company, kind, pk):
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            return done_or_leave(
-                request,
-                f"{subject_name(subject)} is now {catalogue.role_label(role)} of {company}.",
-                redirect_to=reverse("company_iam", args=[company.slug]),
-                company=company,
+            return _back_to_iam(
+                request, company, f"{subject_name(subject)} is now {catalogue.role_label(role)} of {company}."
             )
     context = {
         **_about(company, kind, subject),
@@ -108,6 +105,13 @@ def company_role_edit(request, company, kind, pk):
         "you_lose": you_lose,
     }
     return render(request, partial(request, "access/company_role_edit.html"), context)
+
+
+def _back_to_iam(request, company, message: str):
+    """A change saved from the company IAM table: back to the table, or wherever the person may still go."""
+    return done_or_leave(
+        request, message, redirect_to=reverse("company_iam", args=[company.slug]), company=company
+    )
 
 
 def _about(company, kind: str, subject) -> dict:
@@ -143,11 +147,8 @@ def company_identity_remove(request, company, kind, pk):
         except ActionRefused as refused:
             error = str(refused)
         else:
-            return done_or_leave(
-                request,
-                f"{subject_name(user)} no longer has direct access to {company}.",
-                redirect_to=reverse("company_iam", args=[company.slug]),
-                company=company,
+            return _back_to_iam(
+                request, company, f"{subject_name(user)} no longer has direct access to {company}."
             )
     groups = selectors.user_groups_in(company, user)
     access = request.access

@@ -136,10 +136,11 @@ DRY_RUN = (
 )
 
 
-def dry_run_flag(value: str | None) -> bool:
+def query_flag(value: str | None, name: str) -> bool:
+    """A true/false query parameter (true, 1, false, 0; absent or empty: false), or a 400."""
     flag = (value or "false").strip().lower()
     if flag not in ("true", "1", "false", "0"):
-        raise HttpError(400, "dryRun must be true or false")
+        raise HttpError(400, f"{name} must be true or false")
     return flag in ("true", "1")
 
 
@@ -147,7 +148,7 @@ def write(company: Company, dry_run: str | None, run, answer, *, subjects=(), cr
     """Run the write `run` and answer `answer(its result)`; with dryRun=true instead run it dry
     (`access.preview.change_preview`, `subjects` and `created` as there) and answer what it would change.
     The flag is read first: a bad one changes nothing. A refusal answers as the write would."""
-    if not dry_run_flag(dry_run):
+    if not query_flag(dry_run, "dryRun"):
         return answer(run())
     preview = change_preview(company=company, subjects=subjects, run=run, created=created)
     if preview.refused is not None:
@@ -204,41 +205,47 @@ def identities_list(
     return list_response(items, pages)
 
 
-@router.get(
-    COMPANY + "/users",
-    response={200: list[schemas.UserIdentity], **ERRORS},
-    summary="List the company's users",
-    description="Users with access to the company (a direct role or a group). `companyRoles` lists the "
-    "direct role only; `groups` the company groups they belong to. " + PAGINATION,
+def _managed_list(request, companyId: str, page: int | None, per_page: int | None, select) -> JsonResponse:
+    """One kind of the company's identities, for those who manage them (pages checked first: 400 before
+    404)."""
+    pages = page_request(page, per_page)
+    company = managed_company(request, companyId)
+    return list_response(select(company), pages)
+
+
+def _list_get(path: str, schema, kinds: str, description: str):
+    return router.get(
+        COMPANY + path,
+        response={200: list[schema], **ERRORS},
+        summary=f"List the company's {kinds}",
+        description=description + PAGINATION,
+    )
+
+
+@_list_get(
+    "/users",
+    schemas.UserIdentity,
+    "users",
+    "Users with access to the company (a direct role or a group). `companyRoles` lists the direct role only; "
+    "`groups` the company groups they belong to. ",
 )
 def users_list(request, companyId: str, page: int | None = None, per_page: int | None = None):
-    pages = page_request(page, per_page)
-    company = managed_company(request, companyId)
-    return list_response(selectors.company_user_identities(company), pages)
+    return _managed_list(request, companyId, page, per_page, selectors.company_user_identities)
 
 
-@router.get(
-    COMPANY + "/groups",
-    response={200: list[schemas.GroupIdentity], **ERRORS},
-    summary="List the company's groups",
-    description="Each group with its company role and its members. " + PAGINATION,
-)
+@_list_get("/groups", schemas.GroupIdentity, "groups", "Each group with its company role and its members. ")
 def groups_list(request, companyId: str, page: int | None = None, per_page: int | None = None):
-    pages = page_request(page, per_page)
-    company = managed_company(request, companyId)
-    return list_response(selectors.company_group_identities(company), pages)
+    return _managed_list(request, companyId, page, per_page, selectors.company_group_identities)
 
 
-@router.get(
-    COMPANY + "/service-accounts",
-    response={200: list[schemas.ServiceAccountIdentity], **ERRORS},
-    summary="List the company's service accounts",
-    description="Client id, name, authentication method, company role and last token issuance. " + PAGINATION,
+@_list_get(
+    "/service-accounts",
+    schemas.ServiceAccountIdentity,
+    "service accounts",
+    "Client id, name, authentication method, company role and last token issuance. ",
 )
 def service_accounts_list(request, companyId: str, page: int | None = None, per_page: int | None = None):
-    pages = page_request(page, per_page)
-    company = managed_company(request, companyId)
-    return list_response(selectors.company_service_account_identities(company), pages)
+    return _managed_list(request, companyId, page, per_page, selectors.company_service_account_identities)
 
 
 # -- roles -----------------------------------------------------------------------------------------
@@ -276,12 +283,29 @@ def _role_plan(company: Company, body: schemas.EditIAMRole) -> tuple[str | None,
     return company_role, plan
 
 
-def _edit_roles(request, companyId: str, find, kind: str, identifier: str, body, dry_run) -> JsonResponse:
-    """The PATCH of one identity's roles: `find(company, identifier)` is the identity, or a 404."""
+def _not_found(kind: str, identifier: str, company: Company):
+    return Http404(f"No {kind} {identifier[:80]!r} in company {company.slug}.")
+
+
+# How each kind of identity is found by its id inside a company.
+IDENTITY_LOOKUPS = {
+    "user": selectors.company_user,
+    "group": selectors.company_group,
+    "service account": selectors.company_service_account,
+}
+
+
+def company_identity(request, companyId: str, kind: str, identifier: str):
+    """(company, identity of this kind with this id in it); 404 when either is missing."""
     company = visible_company(request, companyId)
-    subject = find(company, identifier)
-    if subject is None:
+    identity = IDENTITY_LOOKUPS[kind](company, identifier)
+    if identity is None:
         raise _not_found(kind, identifier, company)
+    return company, identity
+
+
+def _edit_roles(request, companyId: str, kind: str, identifier: str, body: schemas.EditIAMRole, dry_run):
+    company, subject = company_identity(request, companyId, kind, identifier)
     company_role, plan = _role_plan(company, body)
     return write(
         company,
@@ -294,46 +318,35 @@ def _edit_roles(request, companyId: str, find, kind: str, identifier: str, body,
     )
 
 
-def _not_found(kind: str, identifier: str, company: Company):
-    return Http404(f"No {kind} {identifier[:80]!r} in company {company.slug}.")
+def _roles_patch(path: str, kind: str):
+    """The route of one kind's role edit: the three kinds share the body, the rules and the answer."""
+    return router.patch(
+        COMPANY + path,
+        response={200: schemas.Done, **ERRORS},
+        summary=f"Edit a {kind}'s roles",
+        description=EDIT_RULES + DRY_RUN,
+    )
 
 
-@router.patch(
-    COMPANY + "/users/{userId}",
-    response={200: schemas.Done, **ERRORS},
-    summary="Edit a user's roles",
-    description=EDIT_RULES + DRY_RUN,
-)
+@_roles_patch("/users/{userId}", "user")
 def user_roles_edit(
     request, companyId: str, userId: str, body: schemas.EditIAMRole, dryRun: str | None = None
 ):
-    return _edit_roles(request, companyId, selectors.company_user, "user", userId, body, dryRun)
+    return _edit_roles(request, companyId, "user", userId, body, dryRun)
 
 
-@router.patch(
-    COMPANY + "/groups/{groupId}",
-    response={200: schemas.Done, **ERRORS},
-    summary="Edit a group's roles",
-    description=EDIT_RULES + DRY_RUN,
-)
+@_roles_patch("/groups/{groupId}", "group")
 def group_roles_edit(
     request, companyId: str, groupId: str, body: schemas.EditIAMRole, dryRun: str | None = None
 ):
-    return _edit_roles(request, companyId, selectors.company_group, "group", groupId, body, dryRun)
+    return _edit_roles(request, companyId, "group", groupId, body, dryRun)
 
 
-@router.patch(
-    COMPANY + "/service-accounts/{clientId}",
-    response={200: schemas.Done, **ERRORS},
-    summary="Edit a service account's roles",
-    description=EDIT_RULES + DRY_RUN,
-)
+@_roles_patch("/service-accounts/{clientId}", "service account")
 def service_account_roles_edit(
     request, companyId: str, clientId: str, body: schemas.EditIAMRole, dryRun: str | None = None
 ):
-    return _edit_roles(
-        request, companyId, selectors.company_service_account, "service account", clientId, body, dryRun
-    )
+    return _edit_roles(request, companyId, "service account", clientId, body, dryRun)
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -369,14 +382,9 @@ def user_add(request, companyId: str, body: schemas.UserAdd, dryRun: str | None 
 def user_remove(
     request, companyId: str, userId: str, removeFromGroups: str | None = None, dryRun: str | None = None
 ):
-    flag = (removeFromGroups or "false").strip().lower()
-    if flag not in ("true", "1", "false", "0"):
-        raise HttpError(400, "removeFromGroups must be true or false")
-    company = visible_company(request, companyId)
-    user = selectors.company_user(company, userId)
-    if user is None:
-        raise _not_found("user", userId, company)
-    remove = company_user_remove if flag in ("true", "1") else company_direct_access_remove
+    from_groups = query_flag(removeFromGroups, "removeFromGroups")
+    company, user = company_identity(request, companyId, "user", userId)
+    remove = company_user_remove if from_groups else company_direct_access_remove
     return write(
         company,
         dryRun,
@@ -412,11 +420,7 @@ def group_add(request, companyId: str, body: schemas.GroupCreate, dryRun: str | 
 
 
 def _group_of(request, companyId: str, groupId: str):
-    company = visible_company(request, companyId)
-    group = selectors.company_group(company, groupId)
-    if group is None:
-        raise _not_found("group", groupId, company)
-    return company, group
+    return company_identity(request, companyId, "group", groupId)
 
 
 @router.delete(
@@ -546,10 +550,7 @@ def _account_created(company: Company, created, jwt_method: bool) -> JsonRespons
     description="Deletes the account and its roles; its access tokens stop working at once." + DRY_RUN,
 )
 def service_account_remove(request, companyId: str, clientId: str, dryRun: str | None = None):
-    company = visible_company(request, companyId)
-    account = selectors.company_service_account(company, clientId)
-    if account is None:
-        raise _not_found("service account", clientId, company)
+    company, account = company_identity(request, companyId, "service account", clientId)
     return write(
         company,
         dryRun,

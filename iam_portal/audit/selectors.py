@@ -125,20 +125,17 @@ def _id_range(company_id: int, start, end) -> Q | None:
     """The ids of a company's events between two times, as an id range (None: no event in it)."""
     events = AuditEvent.objects.filter(company_id=company_id)
     condition = Q()
-    if start is not None:
-        first = (
-            events.filter(occurred_at__gte=start).order_by("occurred_at", "id").values_list("id", flat=True)
-        ).first()
-        if first is None:
+    # Each end of the window: the first event at or after `start`, the last one before `end`.
+    for time, within, order, ids in (
+        (start, "occurred_at__gte", ("occurred_at", "id"), "id__gte"),
+        (end, "occurred_at__lt", ("-occurred_at", "-id"), "id__lte"),
+    ):
+        if time is None:
+            continue
+        edge = events.filter(**{within: time}).order_by(*order).values_list("id", flat=True).first()
+        if edge is None:
             return None
-        condition &= Q(id__gte=first)
-    if end is not None:
-        last = (
-            events.filter(occurred_at__lt=end).order_by("-occurred_at", "-id").values_list("id", flat=True)
-        ).first()
-        if last is None:
-            return None
-        condition &= Q(id__lte=last)
+        condition &= Q(**{ids: edge})
     return condition
 
 

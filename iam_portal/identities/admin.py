@@ -13,7 +13,6 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group as AuthGroup
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
@@ -37,6 +36,7 @@ from iam_portal.identities.models import Group, GroupMembership, ServiceAccount,
 from iam_portal.identities.names import name_key
 from iam_portal.orgs.admin import (
     CHOICE_LABELS,
+    CountColumnMixin,
     KnownObjectsForm,
     PlainRelatedWidgetsMixin,
     ResourceChoicesMixin,
@@ -92,19 +92,28 @@ class UserChangeForm(auth_forms.UserChangeForm):
         fields = ("email", "full_name", "is_active", "is_staff", "is_superuser", "root_permissions")
 
 
-class MembershipOfUserInline(PlainRelatedWidgetsMixin, ResourceChoicesMixin, admin.TabularInline):
+class _MembershipInline(PlainRelatedWidgetsMixin, ResourceChoicesMixin, admin.TabularInline):
+    """Group memberships on the page of one side (`fk_name`: "user" or "group"), naming the other side."""
+
     model = GroupMembership
     form = KnownObjectsForm
-    fk_name = "user"
-    fields = ("group", "added_by", "added_at")
     readonly_fields = ("added_by", "added_at")
-    autocomplete_fields = ("group",)
     extra = 0
-    verbose_name = "group membership"
-    verbose_name_plural = "group memberships"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        other = "group" if cls.fk_name == "user" else "user"
+        cls.fields = (other, "added_by", "added_at")
+        cls.autocomplete_fields = (other,)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user", "group__company", "added_by")
+
+
+class MembershipOfUserInline(_MembershipInline):
+    fk_name = "user"
+    verbose_name = "group membership"
+    verbose_name_plural = "group memberships"
 
 
 @admin.register(User)
@@ -213,23 +222,15 @@ class GroupForm(forms.ModelForm):
         return {*super()._get_validation_exclusions(), "company", "name"}
 
 
-class MembershipInline(PlainRelatedWidgetsMixin, ResourceChoicesMixin, admin.TabularInline):
-    model = GroupMembership
-    form = KnownObjectsForm
+class MembershipInline(_MembershipInline):
     fk_name = "group"
-    fields = ("user", "added_by", "added_at")
-    readonly_fields = ("added_by", "added_at")
-    autocomplete_fields = ("user",)
-    extra = 0
     verbose_name = "member"
     verbose_name_plural = "members"
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user", "group", "added_by")
-
 
 @admin.register(Group)
-class GroupAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdmin):
+class GroupAdmin(CreatedByAdminMixin, ResourceChoicesMixin, CountColumnMixin, admin.ModelAdmin):
+    count_column = ("member_count", "memberships", "Members")
     form = GroupForm
     list_display = ("name", "company", "member_count", "created_at")
     list_select_related = ("company",)
@@ -239,12 +240,7 @@ class GroupAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdmin):
     inlines = (MembershipInline, GroupRoleBindingInline)
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("company")
-            .annotate(_member_count=Count("memberships", distinct=True))
-        )
+        return super().get_queryset(request).select_related("company")
 
     def get_readonly_fields(self, request, obj=None):
         # A group belongs to its company for good: its bindings and members depend on it.
@@ -253,10 +249,6 @@ class GroupAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return ("company", "name", "created_by", "created_at")
-
-    @admin.display(description="Members", ordering="_member_count")
-    def member_count(self, obj):
-        return obj._member_count
 
     def save_model(self, request, obj, form, change):
         """Through the group services: created with no company role (bindings are the inline's), renamed
@@ -540,25 +532,21 @@ class ServiceAccountAdmin(CreatedByAdminMixin, ResourceChoicesMixin, admin.Model
             return None
         return self._show_secrets_once(request, credentials, title="New client secrets")
 
-    def has_change_permission(self, request, obj=None):
-        # A company account's credentials act with its roles: only those who may manage it (the services'
-        # rule) change it here.
-        if (
+    @staticmethod
+    def _out_of_reach(request, obj) -> bool:
+        """A company account's credentials act with its roles: only those who may manage it (the services'
+        rule) change or delete it here."""
+        return (
             obj is not None
             and obj.company_id is not None
             and not services.may_manage_account(request.user, obj)
-        ):
-            return False
-        return super().has_change_permission(request, obj)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return not self._out_of_reach(request, obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if (
-            obj is not None
-            and obj.company_id is not None
-            and not services.may_manage_account(request.user, obj)
-        ):
-            return False
-        return super().has_delete_permission(request, obj)
+        return not self._out_of_reach(request, obj) and super().has_delete_permission(request, obj)
 
     def delete_model(self, request, obj):
         if obj.company_id is None:

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from iam_portal.identities.names import NAME_MAX_LENGTH, name_key
+from iam_portal.orgs.models import company_or_console
 
 
 class UserManager(BaseUserManager):
@@ -145,13 +146,9 @@ class ServiceAccount(models.Model):
         CLIENT_SECRET_BASIC = "client_secret_basic", "Client Secret Basic"
         PRIVATE_KEY_JWT = "private_key_jwt", "Private Key JWT"
 
-    company = models.ForeignKey(
-        "orgs.Company",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="service_accounts",
-        help_text="Empty for a root service account, which holds root permission keys instead of roles.",
+    company = company_or_console(
+        "service_accounts",
+        "Empty for a root service account, which holds root permission keys instead of roles.",
     )
     name = models.CharField(max_length=NAME_MAX_LENGTH)
     name_key = NameKeyField()

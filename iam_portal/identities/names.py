@@ -7,10 +7,15 @@ white space collapsed). Uniqueness compares the case-folded form (`name_key`), w
 a column of its own so that its unique constraint compares exactly what this module compares.
 
 Characters that change how the text *around* them reads (bidirectional overrides and isolates) and
-other control or invisible characters are refused rather than silently dropped.
+other control or invisible characters are refused rather than silently dropped, and so is a word that mixes
+scripts with letters that look alike ("Acme" spelt with a Cyrillic capital A): no real name needs one, and it is the way
+to make a second "Acme Developers" that NFKC does not fold into the first. Words in one script each
+("Acme Разработчики") stay allowed; the Unicode confusables data comes from `confusable-homoglyphs`.
 """
 
 import unicodedata
+
+from confusable_homoglyphs import confusables
 
 NAME_MAX_LENGTH = 150  # Group.name and ServiceAccount.name
 
@@ -39,6 +44,11 @@ def name_clean(text: str, *, max_length: int = NAME_MAX_LENGTH) -> str:
     text = " ".join(text.split())
     if not text:
         raise ValueError("Enter a name.")
+    if any(confusables.is_dangerous(word) for word in text.split()):
+        raise ValueError(
+            "The name mixes letters of different alphabets that look alike (such as a Cyrillic letter among "
+            "Latin ones); type it in one alphabet."
+        )
     if len(text) > max_length:
         raise ValueError(f"Use at most {max_length} characters for the name (it has {len(text)}).")
     return text

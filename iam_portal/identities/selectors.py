@@ -31,20 +31,14 @@ from iam_portal.access.subjects import (
 )
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company
-from iam_portal.pagination import Page, paginate, sort_key
+from iam_portal.pagination import Page, sort_key, sorted_page, table_sorts
 
 NEVER = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
-USER_SORTS = {
-    "name": ["sort_name", "pk"],
-    "-name": ["-sort_name", "-pk"],
-    "email": ["email", "pk"],
-    "-email": ["-email", "-pk"],
-    "last_login": ["seen", "pk"],
-    "-last_login": ["-seen", "-pk"],
-    "role": ["-role_rank", "sort_name", "pk"],
-    "-role": ["role_rank", "-sort_name", "-pk"],
-}
+# The orders of the people and identity tables' columns (ascending; `table_sorts` adds the reverse).
+BY_NAME, BY_EMAIL, BY_LAST_LOGIN = ["sort_name", "pk"], ["email", "pk"], ["seen", "pk"]
+BY_ROLE = ["-role_rank", "sort_name", "pk"]  # highest role first
+USER_SORTS = table_sorts(name=BY_NAME, email=BY_EMAIL, last_login=BY_LAST_LOGIN, role=BY_ROLE)
 
 
 def _person_rows(users: QuerySet[User], search: str) -> QuerySet[User]:
@@ -70,16 +64,8 @@ def user_rows(company: Company, *, search: str = "") -> QuerySet:
     return _person_rows(company_users(company), search)
 
 
-def company_user_page(
-    company: Company, *, search: str = "", sort: str = "name", after=None, before=None, size: int = 50
-) -> Page:
-    page = paginate(
-        user_rows(company, search=search),
-        USER_SORTS.get(sort, USER_SORTS["name"]),
-        after=after,
-        before=before,
-        size=size,
-    )
+def company_user_page(company: Company, *, search: str = "", **order) -> Page:
+    page = sorted_page(user_rows(company, search=search), USER_SORTS, **order)
     memberships = (
         GroupMembership.objects.filter(group__company=company).select_related("group").order_by("group__name")
     )
@@ -115,42 +101,15 @@ def service_account_rows(company: Company, *, search: str = "") -> QuerySet[Serv
 
 # -- groups page and group detail ------------------------------------------------------------------
 
-GROUP_SORTS = {
-    "name": ["sort_name", "pk"],
-    "-name": ["-sort_name", "-pk"],
-    "role": ["-role_rank", "sort_name", "pk"],
-    "-role": ["role_rank", "-sort_name", "-pk"],
-}
+GROUP_SORTS = table_sorts(name=BY_NAME, role=BY_ROLE)
 
-MEMBER_SORTS = {
-    "name": ["sort_name", "pk"],
-    "-name": ["-sort_name", "-pk"],
-    "email": ["email", "pk"],
-    "-email": ["-email", "-pk"],
-    "last_login": ["seen", "pk"],
-    "-last_login": ["-seen", "-pk"],
-}
+MEMBER_SORTS = table_sorts(name=BY_NAME, email=BY_EMAIL, last_login=BY_LAST_LOGIN)
 
-SERVICE_ACCOUNT_SORTS = {
-    "name": ["sort_name", "pk"],
-    "-name": ["-sort_name", "-pk"],
-    "role": ["-role_rank", "sort_name", "pk"],
-    "-role": ["role_rank", "-sort_name", "-pk"],
-    "last_login": ["seen", "pk"],
-    "-last_login": ["-seen", "-pk"],
-}
+SERVICE_ACCOUNT_SORTS = table_sorts(name=BY_NAME, role=BY_ROLE, last_login=BY_LAST_LOGIN)
 
 
-def company_group_page(
-    company: Company, *, search: str = "", sort: str = "name", after=None, before=None, size: int = 50
-) -> Page:
-    return paginate(
-        group_rows(company, search=search),
-        GROUP_SORTS.get(sort, GROUP_SORTS["name"]),
-        after=after,
-        before=before,
-        size=size,
-    )
+def company_group_page(company: Company, *, search: str = "", **order) -> Page:
+    return sorted_page(group_rows(company, search=search), GROUP_SORTS, **order)
 
 
 def group_summary(company: Company, pk: int) -> Group | None:
@@ -162,16 +121,8 @@ def member_rows(group: Group, *, search: str = "") -> QuerySet:
     return _person_rows(User.objects.filter(memberships__group=group), search)
 
 
-def group_member_page(
-    group: Group, *, search: str = "", sort: str = "name", after=None, before=None, size: int = 50
-) -> Page:
-    return paginate(
-        member_rows(group, search=search),
-        MEMBER_SORTS.get(sort, MEMBER_SORTS["name"]),
-        after=after,
-        before=before,
-        size=size,
-    )
+def group_member_page(group: Group, *, search: str = "", **order) -> Page:
+    return sorted_page(member_rows(group, search=search), MEMBER_SORTS, **order)
 
 
 def access_left_without(group: Group, user: User) -> dict:
@@ -236,13 +187,7 @@ def members_losing_access(group: Group) -> QuerySet[User]:
 # -- service accounts page -------------------------------------------------------------------------
 
 
-def company_service_account_page(
-    company: Company, *, search: str = "", sort: str = "name", after=None, before=None, size: int = 50
-) -> Page:
-    return paginate(
-        service_account_rows(company, search=search).defer("public_key"),
-        SERVICE_ACCOUNT_SORTS.get(sort, SERVICE_ACCOUNT_SORTS["name"]),
-        after=after,
-        before=before,
-        size=size,
+def company_service_account_page(company: Company, *, search: str = "", **order) -> Page:
+    return sorted_page(
+        service_account_rows(company, search=search).defer("public_key"), SERVICE_ACCOUNT_SORTS, **order
     )

@@ -55,6 +55,32 @@ def _name_clean(name: str) -> str:
         raise ActionRefused(str(exc)) from None
 
 
+def _name_taken(noun: str, name: str, company: Company) -> ActionRefused:
+    return ActionRefused(f"A {noun} named {name!r} already exists in {company}.")
+
+
+def _free_name(model, noun: str, company: Company, name: str, *, renaming=None) -> str:
+    """`name` in its stored form, when no other group (or service account: `model`) of the company has it
+    already (names compare without case or accents: `names.name_key`); else a refusal."""
+    name = _name_clean(name)
+    taken = model.objects.filter(company=company, name_key=name_key(name))
+    if renaming is not None:
+        taken = taken.exclude(pk=renaming.pk)
+    if taken.exists():
+        raise _name_taken(noun, name, company)
+    return name
+
+
+def _save_named(obj, noun: str, company: Company, **save) -> None:
+    """Save a group or service account; a name another request took meanwhile (the database's unique
+    constraint) is the same refusal as a name taken before."""
+    try:
+        with transaction.atomic():
+            obj.save(**save)
+    except IntegrityError:
+        raise _name_taken(noun, obj.name, company) from None
+
+
 # -- users ----------------------------------------------------------------------------------------
 
 
@@ -85,8 +111,7 @@ def company_user_remove(*, actor: Actor, company: Company, user: User) -> dict:
     with OwnerGuard(company):
         require_company_manager(access, company)
         bindings = selectors.company_bindings_listed(user, company)
-        for role in {b.role for b in bindings}:
-            check_grantable(access, company, role)
+        check_grantable(access, company, *{b.role for b in bindings})
         groups = selectors.user_groups_in(company, user)
         for group in groups:
             check_roles_grantable(access, group)
@@ -128,16 +153,11 @@ def group_create(
     members."""
     access = AccessResolver(actor)
     require_company_manager(access, company)
-    name = _name_clean(name)
-    if Group.objects.filter(company=company, name_key=name_key(name)).exists():
-        raise ActionRefused(f"A group named {name!r} already exists in {company}.")
+    name = _free_name(Group, "group", company, name)
     check_grantable(access, company, role)
     members = _users_for_emails(member_emails)
-    try:
-        with transaction.atomic():
-            group = Group.objects.create(company=company, name=name, created_by=user_or_none(actor))
-    except IntegrityError:
-        raise ActionRefused(f"A group named {name!r} already exists in {company}.") from None
+    group = Group(company=company, name=name, created_by=user_or_none(actor))
+    _save_named(group, "group", company, force_insert=True)
     binding_write(actor=actor, subject=group, resource=company, role=role)
     GroupMembership.objects.bulk_create(
         GroupMembership(group=group, user=u, added_by=user_or_none(actor)) for u in members
@@ -158,19 +178,13 @@ def group_update(*, actor: Actor, group: Group, name: str, role: str) -> Group:
     access = AccessResolver(actor)
     company = group.company
     require_company_manager(access, company)
-    name = _name_clean(name)
-    if Group.objects.filter(company=company, name_key=name_key(name)).exclude(pk=group.pk).exists():
-        raise ActionRefused(f"A group named {name!r} already exists in {company}.")
+    name = _free_name(Group, "group", company, name, renaming=group)
     with OwnerGuard(company):
         previous = selectors.binding_role(group, company)
         check_grantable(access, company, role, previous)
         if group.name != name:
             old_name, group.name = group.name, name
-            try:
-                with transaction.atomic():
-                    group.save(update_fields=["name", "name_key"])
-            except IntegrityError:
-                raise ActionRefused(f"A group named {name!r} already exists in {company}.") from None
+            _save_named(group, "group", company, update_fields=["name", "name_key"])
             event_record(
                 actor=actor,
                 action=Action.GROUP_RENAMED,
@@ -272,9 +286,7 @@ def service_account_create(
 ) -> NewServiceAccount:
     access = AccessResolver(actor)
     require_company_manager(access, company)
-    name = _name_clean(name)
-    if ServiceAccount.objects.filter(company=company, name_key=name_key(name)).exists():
-        raise ActionRefused(f"A service account named {name!r} already exists in {company}.")
+    name = _free_name(ServiceAccount, "service account", company, name)
     check_grantable(access, company, role)
     account = ServiceAccount(
         company=company, name=name, auth_method=auth_method, created_by=user_or_none(actor)
@@ -289,11 +301,7 @@ def service_account_create(
             raise ActionRefused(str(exc)) from None
     else:
         raise ActionRefused("Choose Client Secret Basic or Private Key JWT.")
-    try:
-        with transaction.atomic():
-            account.save()
-    except IntegrityError:
-        raise ActionRefused(f"A service account named {name!r} already exists in {company}.") from None
+    _save_named(account, "service account", company)
     binding_write(actor=actor, subject=account, resource=company, role=role)
     event_record(
         actor=actor,

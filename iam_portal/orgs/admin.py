@@ -105,6 +105,27 @@ class ResourceChoicesMixin:
         return field
 
 
+class CountColumnMixin:
+    """A list column that counts related rows, `count_column = (column, relation, heading)`: annotated in the
+    list's one query (`_<column>`), and sortable."""
+
+    count_column: tuple[str, str, str]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        column, _relation, heading = cls.count_column
+
+        @admin.display(description=heading, ordering=f"_{column}")
+        def count(self, obj):
+            return getattr(obj, f"_{column}")
+
+        setattr(cls, column, count)
+
+    def get_queryset(self, request):
+        column, relation, _heading = self.count_column
+        return super().get_queryset(request).annotate(**{f"_{column}": Count(relation, distinct=True)})
+
+
 class ProjectInline(PlainRelatedWidgetsMixin, ResourceChoicesMixin, admin.TabularInline):
     model = Project
     form = KnownObjectsForm
@@ -125,7 +146,8 @@ class EnvironmentInline(admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(CountColumnMixin, admin.ModelAdmin):
+    count_column = ("project_count", "projects", "Projects")
     list_display = ("slug", "name", "project_count", "created_at")
     search_fields = ("slug", "name")
     ordering = ("name",)
@@ -133,16 +155,10 @@ class CompanyAdmin(admin.ModelAdmin):
     fields = ("slug", "name", "created_at")
     inlines = (ProjectInline,)
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_project_count=Count("projects", distinct=True))
-
-    @admin.display(description="Projects", ordering="_project_count")
-    def project_count(self, obj):
-        return obj._project_count
-
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(CountColumnMixin, admin.ModelAdmin):
+    count_column = ("environment_count", "environments", "Environments")
     list_display = ("name", "slug", "company", "environment_count", "template", "created_at")
     list_select_related = ("company", "template")
     search_fields = ("slug", "name", "company__slug", "company__name")
@@ -153,16 +169,7 @@ class ProjectAdmin(admin.ModelAdmin):
     inlines = (EnvironmentInline,)
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("company")
-            .annotate(_environment_count=Count("environments", distinct=True))
-        )
-
-    @admin.display(description="Environments", ordering="_environment_count")
-    def environment_count(self, obj):
-        return obj._environment_count
+        return super().get_queryset(request).select_related("company")
 
     def autocomplete_label(self, obj):
         return obj.path

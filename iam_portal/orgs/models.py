@@ -121,31 +121,49 @@ class Environment(models.Model):
         return self.project.ancestor(level)
 
 
+def company_or_console(related_name: str, help_text: str) -> models.ForeignKey:
+    """The company an object belongs to, or none for one of the whole Console (a public template, a global
+    toggle, a root service account); it goes with its company."""
+    return models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name=related_name,
+        help_text=help_text,
+    )
+
+
+def unique_in_company_or_console(fields: list[str], *, name: str, console_name: str) -> list:
+    """`fields` (one of them "company") unique in each company and among the rows of the whole Console: the
+    database never finds two empty companies equal, so those rows need a constraint of their own."""
+    return [
+        models.UniqueConstraint(fields=fields, name=name),
+        models.UniqueConstraint(
+            fields=[f for f in fields if f != "company"],
+            condition=models.Q(company__isnull=True),
+            name=console_name,
+        ),
+    ]
+
+
 class ProjectTemplate(models.Model):
     """A blueprint for new projects: public for every company, or private to one company."""
 
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    company = models.ForeignKey(
-        Company,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="templates",
-        help_text="Leave empty for a public template every company can use.",
-    )
+    company = company_or_console("templates", "Leave empty for a public template every company can use.")
     repository_url = models.URLField(blank=True)
     is_archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["company", "name"], name="template_name_unique_in_company"),
-            models.UniqueConstraint(
-                fields=["name"], condition=models.Q(company__isnull=True), name="public_template_name_unique"
-            ),
-        ]
+        constraints = unique_in_company_or_console(
+            ["company", "name"],
+            name="template_name_unique_in_company",
+            console_name="public_template_name_unique",
+        )
 
     def __str__(self) -> str:
         return self.name
@@ -157,14 +175,7 @@ class FeatureToggle(models.Model):
     key = models.CharField(max_length=100, validators=[RegexValidator(r"^[a-z0-9][a-z0-9_.-]*$")])
     description = models.TextField(blank=True)
     enabled = models.BooleanField(default=False)
-    company = models.ForeignKey(
-        Company,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="feature_toggles",
-        help_text="Leave empty for the global value.",
-    )
+    company = company_or_console("feature_toggles", "Leave empty for the global value.")
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -172,12 +183,9 @@ class FeatureToggle(models.Model):
 
     class Meta:
         ordering = ["key"]
-        constraints = [
-            models.UniqueConstraint(fields=["key", "company"], name="toggle_unique_per_company"),
-            models.UniqueConstraint(
-                fields=["key"], condition=models.Q(company__isnull=True), name="toggle_unique_global"
-            ),
-        ]
+        constraints = unique_in_company_or_console(
+            ["key", "company"], name="toggle_unique_per_company", console_name="toggle_unique_global"
+        )
 
     def __str__(self) -> str:
         return self.key if self.company_id is None else f"{self.key} ({self.company})"

@@ -100,22 +100,48 @@ def test_removing_an_owner_who_is_not_the_last_is_offered(demo, login, second_ow
 # -- "This is you", and after saving a page the person can still reach -----------------------------------
 
 
-def test_an_owner_stepping_down_is_warned_and_lands_on_the_company_page(demo, login, second_owner):
-    owner = demo.user("owner")
-    client = login("owner")
-    html = client.get(company_role_url("user", owner.pk), headers=HX).content.decode()
-    assert this_is_you(html) == (
-        "This is you. With Guest, Reporter, Developer, Maintainer or Project Administrator, you will no "
-        "longer manage the identities of Acme (IAM, Users, Groups, Service accounts)."
-    )
-    response = client.post(company_role_url("user", owner.pk), {"role": DEVELOPER}, headers=HX)
+WEBSHOP_IAM = "/companies/acme/projects/webshop/iam/"
+
+
+@pytest.mark.parametrize(
+    ("name", "dialog", "data", "warning", "lands_on", "message", "left"),
+    [
+        (  # an owner stepping down lands on the company page: the IAM table would now answer 403
+            "owner",
+            company_role_url,
+            {"role": DEVELOPER},
+            "This is you. With Guest, Reporter, Developer, Maintainer or Project Administrator, you will no "
+            "longer manage the identities of Acme (IAM, Users, Groups, Service accounts).",
+            ACME,
+            "Olivia Owner is now Developer of Acme.",
+            lambda client: client.get("/companies/acme/iam/").status_code == 403,
+        ),
+        (  # a project administrator lowering their own project role: still a viewer, back to the project's IAM
+            "pm",
+            project_role_url,
+            {"project_role": DEVELOPER},
+            "This is you. With no project role, you will lose access to Webshop. With Guest, Reporter, "
+            "Developer or Maintainer, you will no longer change the roles on Webshop.",
+            WEBSHOP_IAM,
+            "The roles of Paula Manager on Webshop were saved.",
+            lambda client: "Edit</a>" not in client.get(WEBSHOP_IAM).content.decode(),  # read-only now
+        ),
+    ],
+)
+def test_lowering_ones_own_role_is_warned_and_lands_on_a_page_still_open(
+    demo, login, second_owner, name, dialog, data, warning, lands_on, message, left
+):
+    client = login(name)
+    url = dialog("user", demo.user(name).pk)
+    assert this_is_you(client.get(url, headers=HX).content.decode()) == warning
+    response = client.post(url, data, headers=HX)
     assert response.status_code == 200
-    assert response["HX-Redirect"] == ACME  # not a table refresh that would now answer 403
+    assert response["HX-Redirect"] == lands_on  # not a table refresh that would now answer 403 or 404
     assert "HX-Trigger" not in response
-    assert messages_of(response) == ["Olivia Owner is now Developer of Acme."]
-    page = client.get(ACME)
-    assert page.status_code == 200 and "Olivia Owner is now Developer of Acme." in page.content.decode()
-    assert client.get("/companies/acme/iam/").status_code == 403
+    assert messages_of(response) == [message]
+    page = client.get(lands_on)
+    assert page.status_code == 200 and message in page.content.decode()
+    assert left(client)
 
 
 def test_without_javascript_a_self_demotion_redirects_to_the_company(demo, login, second_owner):
@@ -163,22 +189,6 @@ def test_removing_ones_own_direct_access_keeping_a_group(demo, login, second_own
     )
     response = client.post(remove_url(owner.pk), headers=HX)
     assert response["HX-Redirect"] == ACME
-
-
-def test_a_project_administrator_lowering_their_own_project_role(demo, login):
-    pm = demo.user("pm")
-    client = login("pm")
-    html = client.get(project_role_url("user", pm.pk), headers=HX).content.decode()
-    assert this_is_you(html) == (
-        "This is you. With no project role, you will lose access to Webshop. With Guest, Reporter, Developer or "
-        "Maintainer, you will no longer change the roles on Webshop."
-    )
-    # Still a viewer: back to the project's IAM, read-only.
-    response = client.post(project_role_url("user", pm.pk), {"project_role": DEVELOPER}, headers=HX)
-    assert response["HX-Redirect"] == "/companies/acme/projects/webshop/iam/"
-    assert messages_of(response) == ["The roles of Paula Manager on Webshop were saved."]
-    body = client.get("/companies/acme/projects/webshop/iam/").content.decode()
-    assert "Edit</a>" not in body
 
 
 def test_a_project_administrator_removing_their_own_project_role_lands_on_the_company(demo, login):

@@ -16,9 +16,7 @@ from tests.helpers import (
     ADD,
     EDIT,
     HX,
-    NONE,
     PROJECT_LEVELS,
-    VIEW,
     assert_access_matrix,
     bind,
     project_matrix,
@@ -62,7 +60,7 @@ def designer_roles(demo):
 @pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])
 def test_pages(demo, persona, headers):
     u = urls(demo)
-    matrix = project_matrix({NONE: 404, VIEW: 200, EDIT: 200, ADD: 200})
+    matrix = project_matrix(none=404, view=200, edit=200, add=200)
 
     def shows_what_the_level_allows(who, response):
         level = PROJECT_LEVELS[who]
@@ -101,7 +99,7 @@ def test_only_those_who_manage_the_project_see_the_company_directory(demo, perso
         assert "ci-deployer" in body  # a company Maintainer reaches every project
         assert ("@" in body.split("<tbody>")[1]) is directory  # no email at all in a viewer's rows
 
-    matrix = project_matrix({NONE: 404, VIEW: 200, EDIT: 200, ADD: 200})
+    matrix = project_matrix(none=404, view=200, edit=200, add=200)
     assert_access_matrix(persona, matrix, get=u["iam"], headers=headers, then=shows_what_the_level_allows)
 
 
@@ -110,7 +108,7 @@ def test_only_those_who_manage_the_project_see_the_company_directory(demo, perso
 
 @pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])
 def test_edit_dialog(demo, persona, headers):
-    matrix = project_matrix({NONE: 404, VIEW: 403, EDIT: 200, ADD: 200})
+    matrix = project_matrix(none=404, view=403, edit=200, add=200)
     assert_access_matrix(persona, matrix, get=urls(demo)["edit"], headers=headers)
 
 
@@ -118,6 +116,6 @@ def test_edit_roles(demo, persona):
     def saved(who, response):
         assert designer_roles(demo) == (DEVELOPER, {("production", MAINTAINER)})
 
-    matrix = project_matrix({NONE: 404, VIEW: 403, EDIT: 204, ADD: 204})
+    matrix = project_matrix(none=404, view=403, edit=204, add=204)
     url, data = urls(demo)["edit"], edit_payload(demo)
     assert_access_matrix(persona, matrix, post=url, data=data, headers=HX, then=saved)

@@ -26,6 +26,12 @@ def all_projects(company):
     return list(Project.objects.select_related("company").filter(company=company))
 
 
+def assert_can(resolver, target, yes=(), no=()):
+    """The resolver allows every capability of `yes` on `target` and none of `no` (all named on failure)."""
+    answers = {capability: resolver.can(capability, target) for capability in (*yes, *no)}
+    assert answers == {**dict.fromkeys(yes, True), **dict.fromkeys(no, False)}
+
+
 def company_keys(role):
     return catalogue.keys_for(role, Level.COMPANY)
 
@@ -44,23 +50,22 @@ def environment_keys(role):
 @pytest.mark.parametrize("name", ["junior1", "junior2"])
 def test_junior_may_deploy_to_staging_but_not_to_production(demo, name):
     resolver = AccessResolver(demo.user(name))
-    assert resolver.can("environment.deploy", demo.staging)
-    assert resolver.can("environment.pods.restart", demo.staging)
-    assert not resolver.can("environment.deploy", demo.production)
-    assert not resolver.can("environment.pods.restart", demo.production)
-    assert resolver.can("environment.view", demo.production)
+    assert_can(resolver, demo.staging, yes=["environment.deploy", "environment.pods.restart"])
+    assert_can(
+        resolver,
+        demo.production,
+        yes=["environment.view"],
+        no=["environment.deploy", "environment.pods.restart"],
+    )
 
 
 @pytest.mark.parametrize("name", ["designer1", "designer2"])
 def test_designers_see_webshop_but_cannot_commit_its_configuration(demo, name):
     resolver = AccessResolver(demo.user(name))
-    assert resolver.can("project.view", demo.webshop)
-    assert resolver.can("project.environments.view", demo.webshop)
-    assert resolver.can("environment.view", demo.production)
-    assert resolver.can("environment.view", demo.staging)
-    assert not resolver.can("project.configuration.update", demo.webshop)
-    assert not resolver.can("project.repository.create", demo.webshop)
-    assert not resolver.can("environment.deploy", demo.staging)
+    webshop_no = ["project.configuration.update", "project.repository.create"]
+    assert_can(resolver, demo.webshop, yes=["project.view", "project.environments.view"], no=webshop_no)
+    assert_can(resolver, demo.production, yes=["environment.view"])
+    assert_can(resolver, demo.staging, yes=["environment.view"], no=["environment.deploy"])
 
 
 def test_designers_see_nothing_of_payments_beyond_company_guest(demo):
@@ -561,20 +566,21 @@ def test_visible_projects_of_other_company(demo):
     assert [p.slug for p in resolver.visible_projects(demo.globex)] == ["research"]
 
 
-def test_an_environment_binding_shows_only_that_environment(demo, persona):
+@pytest.mark.parametrize(
+    ("role", "target", "projects", "environments"),
+    [
+        # An environment binding shows only that environment (not its project).
+        ("reporter", "staging", [], ["staging"]),
+        # A project Guest does not see the project's environments.
+        ("guest", "webshop", ["webshop"], []),
+    ],
+)
+def test_one_binding_shows_only_what_it_reaches(demo, persona, role, target, projects, environments):
     user = persona("no-access")
-    bind(user, "reporter", demo.staging)
+    bind(user, role, getattr(demo, target))
     resolver = AccessResolver(user)
-    assert [e.env_id for e in resolver.visible_environments(demo.webshop)] == ["staging"]
-    assert list(resolver.visible_projects(demo.acme)) == []
-
-
-def test_project_guest_does_not_see_the_environments(demo, persona):
-    user = persona("no-access")
-    bind(user, "guest", demo.webshop)
-    resolver = AccessResolver(user)
-    assert [p.slug for p in resolver.visible_projects(demo.acme)] == ["webshop"]
-    assert list(resolver.visible_environments(demo.webshop)) == []
+    assert [p.slug for p in resolver.visible_projects(demo.acme)] == projects
+    assert [e.env_id for e in resolver.visible_environments(demo.webshop)] == environments
 
 
 def test_companies_of_service_accounts(demo):

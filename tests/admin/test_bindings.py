@@ -4,7 +4,7 @@ import pytest
 
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, ServiceAccount, User
-from tests.helpers import add_inline_row, admin_url, form_data, no_inline_rows
+from tests.helpers import add_inline_row, admin_url, form_data, inline_row, no_inline_rows
 
 
 def inline_errors(response, prefix="role_bindings") -> str:
@@ -81,11 +81,7 @@ def test_moving_a_binding_and_adding_one_on_its_old_resource_in_one_submit(admin
     url = admin_url(User, "change", junior.pk)
     data = form_data(admin_client.get(url))
     # Row 0..n are existing bindings; find the staging one and move it to production, then add staging again.
-    staging_row = next(
-        key.rsplit("-", 1)[0]
-        for key, value in data.items()
-        if key.endswith("-environment") and value == str(demo.staging.pk)
-    )
+    staging_row = inline_row(data, "environment", demo.staging)
     data[f"{staging_row}-environment"] = str(demo.production.pk)
     add_inline_row(data, "role_bindings", role="reporter", environment=demo.staging.pk)
     response = admin_client.post(url, data)

@@ -8,7 +8,7 @@ from iam_portal.access.models import RoleBinding
 from iam_portal.audit.models import Action, AuditEvent, Outcome, Source
 from iam_portal.identities.models import Group, GroupMembership, User
 from tests.admin.test_bindings import inline_errors
-from tests.helpers import add_inline_row, admin_url, form_data, snapshot
+from tests.helpers import add_inline_row, admin_url, form_data, inline_row, snapshot
 
 
 def events(*actions):
@@ -86,11 +86,7 @@ def test_removing_the_company_role_in_a_user_inline_takes_the_project_roles(admi
     designer = demo.user("designer1")
     url = admin_url(User, "change", designer.pk)
     data = form_data(admin_client.get(url))
-    company_row = next(
-        key.rsplit("-", 1)[0]
-        for key, value in data.items()
-        if key.endswith("-company") and value == str(demo.acme.pk)
-    )
+    company_row = inline_row(data, "company", demo.acme)
     data[f"{company_row}-DELETE"] = "on"
     assert admin_client.post(url, data).status_code == 302
     assert not RoleBinding.objects.filter(user=designer).exists()

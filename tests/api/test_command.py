@@ -23,6 +23,11 @@ def run(*args):
     return code, out.getvalue(), err.getvalue()
 
 
+# A key-pair account; the key file's path comes next.
+JWT = ["--auth-method", "private_key_jwt", "--public-key"]
+DEPLOYER = ["--company", "acme", "--name", "deployer", "--role", "developer", *JWT]
+
+
 def test_basic_account_prints_the_secret_once(demo, api):
     code, out, err = run("--company", "acme", "--name", "ci", "--role", "maintainer")
     assert (code, err) == (0, "")
@@ -54,19 +59,7 @@ def test_jwt_account_from_a_key_file(demo, api, keys, tmp_path, shape):
     key_file.write_text(
         public_pem(keys[2]) if shape == "pem" else json.dumps(public_jwk(keys[2], kid="ops-key"))
     )
-    code, out, _ = run(
-        "--company",
-        "acme",
-        "--name",
-        "deployer",
-        "--role",
-        "developer",
-        "--auth-method",
-        "private_key_jwt",
-        "--public-key",
-        str(key_file),
-        "--json",
-    )
+    code, out, _ = run(*DEPLOYER, str(key_file), "--json")
     assert code == 0
     payload = json.loads(out)
     account = ServiceAccount.objects.get(client_id=payload["clientId"])
@@ -79,18 +72,7 @@ def test_jwt_account_from_a_key_file(demo, api, keys, tmp_path, shape):
 def test_jwt_account_text_output(demo, keys, tmp_path):
     key_file = tmp_path / "key.pem"
     key_file.write_text(public_pem(keys[2]))
-    code, out, _ = run(
-        "--company",
-        "acme",
-        "--name",
-        "deployer",
-        "--role",
-        "developer",
-        "--auth-method",
-        "private_key_jwt",
-        "--public-key",
-        str(key_file),
-    )
+    code, out, _ = run(*DEPLOYER, str(key_file))
     assert code == 0
     account = ServiceAccount.objects.get(name="deployer")
     assert out.splitlines()[1:] == [f"Client ID: {account.client_id}", f"Key ID: {account.key_id}"]
@@ -112,18 +94,7 @@ def test_jwt_account_text_output(demo, keys, tmp_path):
             "error: private_key_jwt needs --public-key FILE",
         ),
         (
-            [
-                "--company",
-                "acme",
-                "--name",
-                "x",
-                "--role",
-                "guest",
-                "--auth-method",
-                "private_key_jwt",
-                "--public-key",
-                "/nonexistent/key.pem",
-            ],
+            ["--company", "acme", "--name", "x", "--role", "guest", *JWT, "/nonexistent/key.pem"],
             "error: cannot read /nonexistent/key.pem",
         ),
         (
@@ -145,18 +116,7 @@ def test_bad_input_exits_2_with_one_line(demo, args, message):
 def test_a_bad_key_file_exits_2(demo, tmp_path):
     key_file = tmp_path / "key"
     key_file.write_text("not a key")
-    code, _, err = run(
-        "--company",
-        "acme",
-        "--name",
-        "x",
-        "--role",
-        "guest",
-        "--auth-method",
-        "private_key_jwt",
-        "--public-key",
-        str(key_file),
-    )
+    code, _, err = run("--company", "acme", "--name", "x", "--role", "guest", *JWT, str(key_file))
     assert code == 2
     assert err.startswith("error: Not a key we can read")
 

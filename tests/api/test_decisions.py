@@ -121,62 +121,26 @@ def test_resources_of_another_company_do_not_exist_for_the_caller(api, demo, mak
     assert body["statusCode"] == 404
 
 
+def question(identity="owner@acme.test", resource="acme", permission="console.company.view") -> dict:
+    return {"identity": identity, "resource": resource, "permission": permission}
+
+
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        (
-            {"identity": "ghost@acme.test", "resource": "acme", "permission": "console.company.view"},
-            404,
-            "unknown identity",
-        ),
-        (
-            {"identity": "group:acme/nobody", "resource": "acme", "permission": "console.company.view"},
-            404,
-            "unknown group",
-        ),
-        (
-            {"identity": "group:acme", "resource": "acme", "permission": "console.company.view"},
-            400,
-            "malformed group",
-        ),
-        (
-            {
-                "identity": "owner@acme.test",
-                "resource": "acme/webshop/nope",
-                "permission": "console.company.view",
-            },
-            404,
-            "unknown resource",
-        ),
-        (
-            {"identity": "owner@acme.test", "resource": "a/b/c/d", "permission": "console.company.view"},
-            400,
-            "malformed",
-        ),
-        (
-            {"identity": "owner@acme.test", "resource": "acme//x", "permission": "console.company.view"},
-            400,
-            "malformed",
-        ),
-        (
-            {"identity": "owner@acme.test", "resource": "acme", "permission": "console.nothing"},
-            400,
-            "unknown permission",
-        ),
-        (
-            {"identity": "owner@acme.test", "resource": "acme", "permission": "DROP TABLE"},
-            400,
-            "malformed permission",
-        ),
+        (question(identity="ghost@acme.test"), 404, "unknown identity"),
+        (question(identity="group:acme/nobody"), 404, "unknown group"),
+        (question(identity="group:acme"), 400, "malformed group"),
+        (question(resource="acme/webshop/nope"), 404, "unknown resource"),
+        (question(resource="a/b/c/d"), 400, "malformed"),
+        (question(resource="acme//x"), 400, "malformed"),
+        (question(permission="console.nothing"), 400, "unknown permission"),
+        (question(permission="DROP TABLE"), 400, "malformed permission"),
         ({"identity": "owner@acme.test", "resource": "acme"}, 400, "permission"),
-        ({"identity": "", "resource": "acme", "permission": "console.company.view"}, 400, "identity"),
-        (
-            {"identity": "owner@acme.test\x00", "resource": "acme", "permission": "console.company.view"},
-            400,
-            "NUL",
-        ),
-        ({"identity": 5, "resource": "acme", "permission": "console.company.view"}, 400, "identity"),
-        ({"identity": "o" * 400, "resource": "acme", "permission": "console.company.view"}, 400, "identity"),
+        (question(identity=""), 400, "identity"),
+        (question(identity="owner@acme.test\x00"), 400, "NUL"),
+        (question(identity=5), 400, "identity"),
+        (question(identity="o" * 400), 400, "identity"),
     ],
 )
 def test_bad_questions(api, demo, owner_token, body, status, words):

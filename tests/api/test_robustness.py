@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from tests.helpers import FORM, TOKEN_URL, assertion_form, basic_header, error, snapshot
+from tests.helpers import FORM, TOKEN_URL, api_body_endpoints, assertion_form, basic_header, error, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -35,28 +35,10 @@ HOSTILE_BODIES = [
 ]
 
 
-def targets(demo):
-    junior, group = demo.user("junior1").pk, demo.developers.pk
-    return [
-        ("POST", f"{ACME}/users"),
-        ("PATCH", f"{ACME}/users/{junior}"),
-        ("DELETE", f"{ACME}/users/{junior}"),
-        ("POST", f"{ACME}/groups"),
-        ("PATCH", f"{ACME}/groups/{group}"),
-        ("POST", f"{ACME}/groups/{group}/members"),
-        ("DELETE", f"{ACME}/groups/{group}/members"),
-        ("POST", f"{ACME}/service-accounts"),
-        ("PATCH", f"{ACME}/service-accounts/{demo.reader.client_id}"),
-        ("POST", "/api/authz/check"),
-    ]
-
-
 def test_hostile_bodies(api, demo, owner_token):
     before = snapshot()
-    for method, path in targets(demo):
+    for method, path in api_body_endpoints(demo, demo.reader):
         for body in HOSTILE_BODIES:
-            if method == "DELETE" and path.endswith(f"users/{demo.user('junior1').pk}"):
-                continue  # no body: covered below, and a success would change the data
             response = api.call(method, path, body.encode("utf-8", "surrogateescape"), token=owner_token)
             assert 400 <= response.status_code < 500, (method, path, body[:60], response.content[:200])
             error(response)

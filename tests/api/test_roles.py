@@ -6,7 +6,7 @@ import pytest
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.services import ActionRefused
 from iam_portal.identities.models import Group, ServiceAccount, User
-from tests.helpers import error, snapshot
+from tests.helpers import bind, error, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -36,22 +36,14 @@ def subject(request, demo):
     if request.param == "user":
         return demo.user("junior1"), f"{ACME}/users/{demo.user('junior1').pk}"
     if request.param == "group":
-        group = Group.objects.create(company=demo.acme, name="Editors")
-        for role, resource in [
-            ("guest", {"company": demo.acme}),
-            ("developer", {"project": demo.webshop}),
-            ("maintainer", {"environment": demo.staging}),
-        ]:
-            RoleBinding.objects.create(group=group, role=role, **resource)
-        return group, f"{ACME}/groups/{group.pk}"
-    account = ServiceAccount.objects.create(company=demo.acme, name="edited-bot")
-    for role, resource in [
-        ("guest", {"company": demo.acme}),
-        ("developer", {"project": demo.webshop}),
-        ("maintainer", {"environment": demo.staging}),
-    ]:
-        RoleBinding.objects.create(service_account=account, role=role, **resource)
-    return account, f"{ACME}/service-accounts/{account.client_id}"
+        identity = Group.objects.create(company=demo.acme, name="Editors")
+        path = f"{ACME}/groups/{identity.pk}"
+    else:
+        identity = ServiceAccount.objects.create(company=demo.acme, name="edited-bot")
+        path = f"{ACME}/service-accounts/{identity.client_id}"
+    for role, resource in (("guest", demo.acme), ("developer", demo.webshop), ("maintainer", demo.staging)):
+        bind(identity, role, resource)
+    return identity, path
 
 
 START = {"acme": "guest", "webshop": "developer", "webshop/staging": "maintainer"}

@@ -1,43 +1,20 @@
 """Smoke tests of the benchmark's audit parts on tiny data (nothing timed): seed_scale --audit-events
 writes a verifiable chain in batches with progress, and `bench run --in-process` measures the log."""
 
-import io
-
 import pytest
 
 from bench import audit
-from bench.__main__ import dispatch
 from iam_portal.audit.models import Action, AuditEvent
 from iam_portal.audit.selectors import chain_verify
 from iam_portal.orgs.models import Company
-
-TINY = [
-    "--users",
-    "30",
-    "--groups",
-    "5",
-    "--service-accounts",
-    "3",
-    "--projects",
-    "2",
-    "--environments",
-    "2",
-    "--bindings",
-    "120",
-]
-
-
-def seed(*extra) -> str:
-    out = io.StringIO()
-    dispatch(["seed_scale", "--company", "tiny", *TINY, *extra], stdout=out)
-    return out.getvalue()
+from tests.helpers import bench_in_process, seed_scale
 
 
 @pytest.mark.django_db
 def test_seed_scale_writes_a_verifiable_chain_in_batches(monkeypatch):
     monkeypatch.setattr(audit, "BATCH", 400)
     monkeypatch.setattr(audit, "PROGRESS_EVERY", 800)
-    output = seed("--audit-events", "1000", "--audit-days", "30")
+    output = seed_scale("tiny", "--audit-events", "1000", "--audit-days", "30")
     assert "  audit events: 800/1,000" in output and "  audit events: 1,000/1,000" in output
     assert "1,000 audit events over 30 days" in output
     company = Company.objects.get(slug="tiny")
@@ -52,21 +29,15 @@ def test_seed_scale_writes_a_verifiable_chain_in_batches(monkeypatch):
     assert times == sorted(times) and (times[-1] - times[0]).days == 29
 
     old = company.pk
-    seed("--audit-events", "10", "--replace")
+    seed_scale("tiny", "--audit-events", "10", "--replace")
     assert not AuditEvent.objects.filter(company_id=old).exists()
     assert chain_verify(Company.objects.get(slug="tiny").pk).events == 10
 
 
 @pytest.mark.django_db
 def test_benchmark_measures_the_audit_log_in_process():
-    seed("--audit-events", "300")
-    out = io.StringIO()
-    options = (
-        "--in-process --company tiny --small-company none --max-requests 1 --seconds 0.2 --warmup 0 "
-        "--duration 0.2 --iterations 20 --deep 2 --search user-1"
-    )
-    dispatch(["run", *options.split()], stdout=out)
-    text = out.getvalue()
+    seed_scale("tiny", "--audit-events", "300")
+    text = bench_in_process("none")
     for line in (
         "Audit · no filter (partial)",
         "Audit · actor = owner (partial)",
@@ -88,4 +59,4 @@ def test_seed_scale_refuses_bad_audit_options():
 
     for option in (["--audit-events", "-1"], ["--audit-days", "0"]):
         with pytest.raises(CommandError):
-            seed(*option)
+            seed_scale("tiny", *option)

@@ -11,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 
 from iam_portal.access.catalogue import REPORTER
 from iam_portal.access.resolver import SYSTEM
-from iam_portal.access.services import project_roles_set
 from iam_portal.audit import views
 from iam_portal.audit.models import AuditEvent
 from iam_portal.audit.services import event_digest
 from iam_portal.audit.wording import EXPORT_COLUMNS
 from iam_portal.identities import services as identities
+from tests.helpers import set_project_role
 
 CSV = "/companies/acme/audit-log/export.csv"
 
@@ -73,13 +73,7 @@ def test_export_follows_the_filter(login, demo, role_changes):
 
 def test_project_export_holds_the_project_only(login, demo, role_changes):
     role_changes(2)  # company-level events
-    project_roles_set(
-        actor=SYSTEM,
-        project=demo.webshop,
-        subject=demo.developers,
-        project_role=REPORTER,
-        environment_roles={},
-    )
+    set_project_role(SYSTEM, demo.webshop, demo.developers, REPORTER)
     rows = read_csv(login("pm").get("/companies/acme/projects/webshop/audit-log/export.csv"))
     assert [r["resource_path"] for r in rows] == ["acme/webshop"]
 

@@ -11,21 +11,18 @@ from django.utils import timezone
 
 from iam_portal.access.catalogue import DEVELOPER, GUEST, MAINTAINER, REPORTER
 from iam_portal.access.resolver import SYSTEM
-from iam_portal.access.services import company_role_set, project_roles_set
+from iam_portal.access.services import company_role_set
 from iam_portal.audit import selectors
 from iam_portal.audit.models import AuditEvent
 from iam_portal.identities import services as identities
 from tests.helpers import (
-    ADD,
-    EDIT,
     HX,
-    NONE,
-    VIEW,
     assert_access_matrix,
     assert_company_matrix,
     count_queries,
     project_matrix,
     row_html,
+    set_project_role,
 )
 
 COMPANY_LOG = "/companies/acme/audit-log/"
@@ -54,27 +51,11 @@ def log(demo, clock):
     company_role_set(actor=owner, company=demo.acme, subject=junior, role=DEVELOPER)
     identities.group_create(actor=owner, company=demo.acme, name="Ops", role=REPORTER, member_emails=[])
     clock()
-    project_roles_set(
-        actor=pm, project=demo.webshop, subject=junior, project_role=MAINTAINER, environment_roles={}
-    )
+    set_project_role(pm, demo.webshop, junior, MAINTAINER)
     with pytest.raises(Exception, match="may not manage"):
-        project_roles_set(
-            actor=pm, project=demo.payments, subject=junior, project_role=REPORTER, environment_roles={}
-        )
-    project_roles_set(
-        actor=SYSTEM,
-        project=demo.payments,
-        subject=demo.developers,
-        project_role=REPORTER,
-        environment_roles={},
-    )
-    project_roles_set(
-        actor=owner,
-        project=demo.webshop,
-        subject=demo.user("senior"),
-        project_role=None,
-        environment_roles={},
-    )
+        set_project_role(pm, demo.payments, junior, REPORTER)
+    set_project_role(SYSTEM, demo.payments, demo.developers, REPORTER)
+    set_project_role(owner, demo.webshop, demo.user("senior"), None)
     company_role_set(
         actor=SYSTEM, company=demo.globex, subject=demo.user("owner@globex.test"), role="company-owner"
     )
@@ -103,7 +84,7 @@ def test_company_log_is_for_those_who_manage_the_companys_identities(persona, pa
 
 @pytest.mark.parametrize("path", [PROJECT_LOG, f"{PROJECT_LOG}export.csv"])
 def test_project_log_is_for_those_who_manage_the_projects_identities(persona, path):
-    assert_access_matrix(persona, project_matrix({NONE: 404, VIEW: 403, EDIT: 200, ADD: 200}), get=path)
+    assert_access_matrix(persona, project_matrix(none=404, view=403, edit=200, add=200), get=path)
 
 
 @pytest.mark.parametrize(
@@ -136,13 +117,7 @@ def test_company_log_shows_every_event_of_the_company_newest_first(login, log):
 
 
 def test_project_log_shows_the_project_and_its_environments_only(login, demo, log):
-    project_roles_set(
-        actor=SYSTEM,
-        project=demo.webshop,
-        subject=demo.user("junior2"),
-        project_role=DEVELOPER,
-        environment_roles={demo.production: REPORTER},
-    )
+    set_project_role(SYSTEM, demo.webshop, demo.user("junior2"), DEVELOPER, {demo.production: REPORTER})
     response = login("pm").get(PROJECT_LOG)
     assert sentences(response) == [
         "The command line gave Jun Two the Reporter role on Webshop / Production",
@@ -212,7 +187,7 @@ def test_event_details_are_for_the_readers_of_its_log(persona, demo, log):
     assert_company_matrix(persona, "get", f"{COMPANY_LOG}{webshop_event.pk}/", status=200)
     assert_access_matrix(
         persona,
-        project_matrix({NONE: 404, VIEW: 403, EDIT: 200, ADD: 200}),
+        project_matrix(none=404, view=403, edit=200, add=200),
         get=f"{PROJECT_LOG}{webshop_event.pk}/",
     )
 

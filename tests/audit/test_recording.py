@@ -78,6 +78,29 @@ def project_call(demo, subject, project_role, production=None, staging=MAINTAINE
     )
 
 
+def junior_change(demo, resource, before, after, project_role, production=None, staging=MAINTAINER) -> Change:
+    """Jun One's roles on Webshop saved through his project Edit dialog (or the same service call): the
+    event names `resource`, with the role there `before` and `after` (None: no role)."""
+    junior = demo.user("junior1")
+    action = (
+        Action.ROLE_GRANTED
+        if before is None
+        else Action.ROLE_REMOVED
+        if after is None
+        else Action.ROLE_CHANGED
+    )
+    return Change(
+        f"/companies/acme/projects/webshop/iam/user/{junior.pk}/edit/",
+        project_roles(demo, project_role or "", production or "", staging or ""),
+        project_call(demo, junior, project_role, production=production, staging=staging),
+        action,
+        "user:Jun One",
+        resource,
+        before and {"role": before},
+        after and {"role": after},
+    )
+
+
 def changes(demo) -> dict[str, Change]:
     acme, junior = "/companies/acme", demo.user("junior1")
     webshop = f"{acme}/projects/webshop/iam"
@@ -130,55 +153,18 @@ def changes(demo) -> dict[str, Change]:
             None,
             {"role": REPORTER},
         ),
-        "project role changed": lambda: Change(
-            f"{webshop}/user/{junior.pk}/edit/",
-            project_roles(demo, MAINTAINER),
-            project_call(demo, junior, MAINTAINER),
-            Action.ROLE_CHANGED,
-            "user:Jun One",
-            "acme/webshop",
-            {"role": DEVELOPER},
-            {"role": MAINTAINER},
+        "project role changed": lambda: junior_change(
+            demo, "acme/webshop", DEVELOPER, MAINTAINER, MAINTAINER
         ),
-        "project role removed": lambda: Change(
-            f"{webshop}/user/{junior.pk}/edit/",
-            project_roles(demo, ""),
-            project_call(demo, junior, None),
-            Action.ROLE_REMOVED,
-            "user:Jun One",
-            "acme/webshop",
-            {"role": DEVELOPER},
-            None,
+        "project role removed": lambda: junior_change(demo, "acme/webshop", DEVELOPER, None, None),
+        "environment role granted": lambda: junior_change(
+            demo, "acme/webshop/production", None, REPORTER, DEVELOPER, production=REPORTER
         ),
-        "environment role granted": lambda: Change(
-            f"{webshop}/user/{junior.pk}/edit/",
-            project_roles(demo, DEVELOPER, production=REPORTER),
-            project_call(demo, junior, DEVELOPER, production=REPORTER),
-            Action.ROLE_GRANTED,
-            "user:Jun One",
-            "acme/webshop/production",
-            None,
-            {"role": REPORTER},
+        "environment role changed": lambda: junior_change(
+            demo, "acme/webshop/staging", MAINTAINER, REPORTER, DEVELOPER, staging=REPORTER
         ),
-        "environment role changed": lambda: Change(
-            f"{webshop}/user/{junior.pk}/edit/",
-            project_roles(demo, DEVELOPER, staging=REPORTER),
-            project_call(demo, junior, DEVELOPER, staging=REPORTER),
-            Action.ROLE_CHANGED,
-            "user:Jun One",
-            "acme/webshop/staging",
-            {"role": MAINTAINER},
-            {"role": REPORTER},
-        ),
-        "environment role removed": lambda: Change(
-            f"{webshop}/user/{junior.pk}/edit/",
-            project_roles(demo, DEVELOPER, staging=""),
-            project_call(demo, junior, DEVELOPER, staging=None),
-            Action.ROLE_REMOVED,
-            "user:Jun One",
-            "acme/webshop/staging",
-            {"role": MAINTAINER},
-            None,
+        "environment role removed": lambda: junior_change(
+            demo, "acme/webshop/staging", MAINTAINER, None, DEVELOPER, staging=None
         ),
         "user added": lambda: (
             (newbie := User.objects.create_user("newbie@example.test", "x", full_name="New Bie")),

@@ -94,22 +94,17 @@ def test_lowering_the_role_of_your_own_group(demo, login, owner_only_through_gro
     assert response["HX-Redirect"] == "/companies/acme/"  # still a member: the company stays open
 
 
-def test_leaving_your_only_group(demo, login, owner_only_through_group, senior_owns_too):
+@pytest.mark.parametrize("action", ["remove_member", "group_delete"])
+def test_leaving_or_deleting_your_only_group(demo, login, owner_only_through_group, senior_owns_too, action):
+    """Leaving the group, or deleting it, takes the owner's only way into Acme: they land on their companies."""
     client = login("owner")
-    url = urls(demo, owner_only_through_group, demo.user("owner"))["remove_member"]
+    url = urls(demo, owner_only_through_group, demo.user("owner"))[action]
     assert this_is_you(client.get(url).content.decode()) == "This is you. You will lose access to Acme."
     response = client.post(url, headers=HX)
     assert response["HX-Redirect"] == "/"
     assert not GroupMembership.objects.filter(group=owner_only_through_group).exists()
-
-
-def test_deleting_your_own_group(demo, login, owner_only_through_group, senior_owns_too):
-    client = login("owner")
-    url = urls(demo, owner_only_through_group, demo.user("owner"))["group_delete"]
-    assert this_is_you(client.get(url).content.decode()) == "This is you. You will lose access to Acme."
-    response = client.post(url, headers=HX)
-    assert response["HX-Redirect"] == "/"
-    assert not Group.objects.filter(pk=owner_only_through_group.pk).exists()
+    if action == "group_delete":
+        assert not Group.objects.filter(pk=owner_only_through_group.pk).exists()
 
 
 def test_deleting_someone_elses_group_goes_back_to_the_groups(demo, login):

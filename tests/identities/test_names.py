@@ -29,6 +29,8 @@ HOSTILE = [
     "Acme\u200fDevelopers",  # right-to-left mark
     "\u200b \u200b",  # nothing visible
     "x" * 151,
+    "\u0410cme Developers",  # a Cyrillic capital A among Latin letters
+    "Acme Dev\u0435lopers",  # a Cyrillic small ie for the Latin e
 ]
 
 
@@ -36,6 +38,16 @@ HOSTILE = [
 def test_look_alikes_have_the_key_of_the_real_name(name):
     assert name_key(name) == name_key("Acme Developers")
     assert name_clean(name).casefold() == "acme developers"
+
+
+def test_words_in_one_alphabet_each_are_allowed():
+    assert name_clean("Acme Разработчики") == "Acme Разработчики"
+    assert name_clean("Développeurs") == "Développeurs"
+
+
+def test_mixed_alphabet_look_alike_is_refused_with_its_reason():
+    with pytest.raises(ValueError, match="different alphabets"):
+        name_clean("\u0410cme Developers")
 
 
 def test_clean_form_keeps_case_and_collapses_white_space():
@@ -122,3 +134,5 @@ def test_admin_refuses_look_alike_group_and_service_account(demo, login):
     assert_form_refused(client, admin_url(ServiceAccount, "add"), data, "already has a service account named")
     data["name"] = "ci \u202edeployer"
     assert_form_refused(client, admin_url(ServiceAccount, "add"), data, "direction of the text")
+    data["name"] = "ci-d\u0435ployer"  # a Cyrillic small ie
+    assert_form_refused(client, admin_url(ServiceAccount, "add"), data, "different alphabets")

@@ -12,11 +12,7 @@ from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import ServiceAccount
 from iam_portal.orgs.management.commands.seed_demo import DEMO_JWK
 from tests.helpers import (
-    ADD,
-    EDIT,
     HX,
-    NONE,
-    VIEW,
     assert_access_matrix,
     hx_trigger,
     project_matrix,
@@ -37,13 +33,13 @@ def bindings_of(**subject) -> set:
 
 # -- who may add: only those who may manage the company's identities (DESIGN §6) -------------------------
 
-MAY_ADD = {NONE: 404, VIEW: 403, EDIT: 403}
+MAY_ADD = {"none": 404, "view": 403, "edit": 403}
 
 
 @pytest.mark.parametrize("headers", [{}, HX], ids=["full", "htmx"])
 @pytest.mark.parametrize("url", [ADD_USER, ADD_SA], ids=["user", "service-account"])
 def test_add_dialogs_matrix(demo, persona, url, headers):
-    assert_access_matrix(persona, project_matrix({**MAY_ADD, ADD: 200}), get=url, headers=headers)
+    assert_access_matrix(persona, project_matrix(**MAY_ADD, add=200), get=url, headers=headers)
 
 
 def test_add_user_matrix(demo, persona, newcomer):
@@ -57,7 +53,7 @@ def test_add_user_matrix(demo, persona, newcomer):
     def added(who, response):
         assert RoleBinding.objects.filter(user=newcomer).count() == 3
 
-    matrix = project_matrix({**MAY_ADD, ADD: 204})
+    matrix = project_matrix(**MAY_ADD, add=204)
     assert_access_matrix(persona, matrix, post=ADD_USER, data=payload, headers=HX, then=added)
 
 
@@ -74,7 +70,7 @@ def test_add_service_account_matrix(demo, persona):
         assert created is not None
         assert RoleBinding.objects.filter(service_account=created).count() == 2
 
-    matrix = project_matrix({**MAY_ADD, ADD: 200})
+    matrix = project_matrix(**MAY_ADD, add=200)
     assert_access_matrix(persona, matrix, post=ADD_SA, data=payload, headers=HX, then=added)
 
 

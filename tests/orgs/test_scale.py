@@ -18,14 +18,7 @@ from iam_portal.access.subjects import company_users
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.demo import DEMO_PASSWORD
 from iam_portal.orgs.models import Company, Environment, Project
-
-TINY = ["--users", "30", "--groups", "5", "--service-accounts", "3", "--projects", "2", "--environments", "2"]
-
-
-def seed(company="tiny", *extra):
-    out = io.StringIO()
-    dispatch(["seed_scale", "--company", company, *TINY, "--bindings", "120", *extra], stdout=out)
-    return out.getvalue()
+from tests.helpers import bench, bench_in_process, seed_scale
 
 
 def snapshot(slug):
@@ -49,7 +42,7 @@ def snapshot(slug):
 
 @pytest.mark.django_db
 def test_seed_scale_tiny_counts_and_rules():
-    output = seed()
+    output = seed_scale()
     company = Company.objects.get(slug="tiny")
     assert Company.objects.filter(slug="acme").exists(), "the demo data is created first when missing"
     assert "owner@tiny.test" in output and "company, projects, environments" in output
@@ -93,18 +86,18 @@ def test_seed_scale_tiny_counts_and_rules():
 
 @pytest.mark.django_db
 def test_seed_scale_refuses_an_existing_company_and_replaces_deterministically():
-    seed()
+    seed_scale()
     first = snapshot("tiny")
     with pytest.raises(CommandError, match="--replace"):
-        seed()
+        seed_scale()
     assert snapshot("tiny") == first  # the refusal changed nothing
 
-    output = seed("tiny", "--replace")
+    output = seed_scale("tiny", "--replace")
     assert "deleting the previous copy" in output
     assert snapshot("tiny") == first  # same seed, same data
     assert User.objects.filter(email__endswith="@tiny.test").count() == 31
 
-    seed("tiny", "--replace", "--seed", "7")
+    seed_scale("tiny", "--replace", "--seed", "7")
     assert snapshot("tiny") != first
 
 
@@ -131,15 +124,9 @@ def test_http_client_refuses_anything_but_loopback():
 
 @pytest.mark.django_db
 def test_benchmark_in_process_on_tiny_data():
-    seed("tiny")
-    seed("tiny1k", "--users", "10")  # a smaller company for the cost-growth section
-    out = io.StringIO()
-    options = (
-        "--in-process --company tiny --small-company tiny1k --max-requests 1 --seconds 0.2 --warmup 0 "
-        "--duration 0.2 --iterations 20 --deep 2 --search user-1"
-    )
-    dispatch(["run", *options.split()], stdout=out)
-    text = out.getvalue()
+    seed_scale("tiny")
+    seed_scale("tiny1k", "--users", "10")  # a smaller company for the cost-growth section
+    text = bench_in_process("tiny1k")
     for section in (
         "IAM table · partial (HX)",
         "IAM · deep page",
@@ -169,15 +156,13 @@ def test_benchmark_needs_the_company():
 
 @pytest.mark.django_db
 def test_benchmark_runs_only_the_scenarios_asked_for():
-    seed("tiny")
-    out = io.StringIO()
+    seed_scale("tiny")
     options = "--in-process --company tiny --small-company none --max-requests 1 --seconds 0.2 --warmup 0"
-    dispatch(["run", *options.split(), "--only", "preview"], stdout=out)
-    text = out.getvalue()
+    text = bench("run", *options.split(), "--only", "preview")
     assert "preview · role of a group" in text and "access page · user" in text
     assert "IAM table · partial (HX)" not in text
     assert "-     table goals" in text and "not run (--only)" in text
     assert "PASS  what-if preview" in text or "FAIL  what-if preview" in text
     assert "errors=" not in text
     with pytest.raises(CommandError, match="no scenario nope"):
-        dispatch(["run", *options.split(), "--only", "nope"], stdout=io.StringIO())
+        bench("run", *options.split(), "--only", "nope")

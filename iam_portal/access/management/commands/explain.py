@@ -19,10 +19,9 @@ from django.core.management.base import BaseCommand
 
 from iam_portal.access.lookups import BadInput, check_key, find_identity, find_resource
 from iam_portal.access.resolver import AccessResolver
+from iam_portal.commands import bad_input
 
-EXIT_YES = 0
 EXIT_NO = 1
-EXIT_ERROR = 2
 
 
 class Command(BaseCommand):
@@ -49,9 +48,7 @@ class Command(BaseCommand):
             if key is not None:
                 check_key(key)
         except BadInput as error:
-            # Plain text even on a terminal, so the line always starts with "error: ".
-            self.stderr.write(f"error: {error}", style_func=lambda text: text)
-            raise SystemExit(EXIT_ERROR) from None
+            bad_input(self, str(error))
 
         permissions = AccessResolver(identity).permissions(resource)
 

@@ -22,11 +22,10 @@ from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
 from iam_portal.access.resolver import SYSTEM
 from iam_portal.access.services import ActionRefused
+from iam_portal.commands import bad_input
 from iam_portal.identities.models import ServiceAccount
 from iam_portal.identities.services import service_account_create
 from iam_portal.orgs.models import Company
-
-EXIT_ERROR = 2
 
 
 class BadInput(Exception):
@@ -58,9 +57,7 @@ class Command(BaseCommand):
         try:
             created = self._create(options)
         except (BadInput, ActionRefused, PermissionDenied) as error:
-            # Plain text even on a terminal, so the line always starts with "error: ".
-            self.stderr.write(f"error: {error}", style_func=lambda text: text)
-            raise SystemExit(EXIT_ERROR) from None
+            bad_input(self, str(error))
         account = created.account
         if options["json"]:
             payload = {"clientId": account.client_id, "clientSecret": created.client_secret}

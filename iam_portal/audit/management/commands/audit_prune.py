@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from iam_portal.audit.selectors import chain_company, chains, prunable
 from iam_portal.audit.services import events_prune
+from iam_portal.commands import bad_input
 from iam_portal.orgs.models import Company
 
-EXIT_ERROR = 2
 MAX_AGE = datetime.timedelta(days=36_500)
 _AGE = re.compile(r"^(\d{1,6})([dh])$")
 
@@ -59,11 +59,9 @@ class Command(BaseCommand):
         try:
             age = parse_age(options["older_than"])
         except ValueError as error:
-            self.stderr.write(f"error: --older-than: {error}")
-            raise SystemExit(EXIT_ERROR) from None
+            bad_input(self, f"--older-than: {error}")
         if options["batch"] < 1:
-            self.stderr.write("error: --batch must be at least 1")
-            raise SystemExit(EXIT_ERROR)
+            bad_input(self, "--batch must be at least 1")
         cutoff = timezone.now() - age
         self.stdout.write(
             f"Deleting audit events older than {cutoff:%Y-%m-%d %H:%M} UTC ({options['older_than']})."

@@ -12,10 +12,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from iam_portal.audit.selectors import chain_company, chain_verify, chains
+from iam_portal.commands import bad_input
 from iam_portal.orgs.models import Company
 
 EXIT_BROKEN = 1
-EXIT_ERROR = 2
 
 
 class Command(BaseCommand):
@@ -37,8 +37,7 @@ class Command(BaseCommand):
             if chain is None and wanted.isdigit() and int(wanted) in chains():
                 chain = int(wanted)
             if chain is None:
-                self.stderr.write(f"error: no company {wanted!r} (nor a chain of that number)")
-                raise SystemExit(EXIT_ERROR)
+                bad_input(self, f"no company {wanted!r} (nor a chain of that number)")
             todo = [chain]
         broken = 0
         for chain in todo:
