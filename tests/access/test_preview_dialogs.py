@@ -10,11 +10,7 @@ from django.urls import reverse
 from iam_portal.access.catalogue import DEVELOPER, GUEST, MAINTAINER, REPORTER
 from iam_portal.access.models import RoleBinding
 from tests.helpers import (
-    ADD,
-    EDIT,
     HX,
-    NONE,
-    VIEW,
     assert_access_matrix,
     assert_company_matrix,
     company_roles,
@@ -128,7 +124,7 @@ def test_who_may_preview_project_roles(demo, persona):
 
     assert_access_matrix(
         persona,
-        project_matrix({NONE: 404, VIEW: 403, EDIT: 200, ADD: 200}),
+        project_matrix(none=404, view=403, edit=200, add=200),
         post=project_edit_url(demo, "designer1"),
         data={"project_role": DEVELOPER, "preview": "1"},
         headers=HX,
