@@ -695,7 +695,7 @@ def _keys_shown(level: Level) -> frozenset[str]:
     return frozenset(keys)
 
 
-_KEYS_SHOWN = {level: _keys_shown(level) for level in Level}
+KEYS_SHOWN = {level: _keys_shown(level) for level in Level}
 
 
 @dataclass
@@ -733,7 +733,7 @@ def _resource_access(access: AccessResolver, obj) -> ResourceAccess:
         grants=access.grants(obj),
         root_path=next(iter(sorted(roots)), ""),
         allows=allows,
-        keys=[key for key in permissions if key in _KEYS_SHOWN[obj.level]],
+        keys=[key for key in permissions if key in KEYS_SHOWN[obj.level]],
     )
 
 

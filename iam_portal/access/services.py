@@ -28,7 +28,7 @@ from iam_portal.access.models import RoleBinding, binding_problem
 from iam_portal.access.resolver import AccessResolver, Actor, user_or_none
 from iam_portal.access.subjects import Resource, Subject, binding_lookup
 from iam_portal.audit.models import Action, Outcome
-from iam_portal.audit.services import event_record
+from iam_portal.audit.services import current_context, event_record
 from iam_portal.identities.models import User
 from iam_portal.orgs.models import Company, Environment, Level, Project
 
@@ -60,7 +60,8 @@ _ASKED = ("role", "company_role", "project_role", "email", "name", "auth_method"
 
 def operation(action: str):
     """Decorates a service: it runs in one transaction, and when a rule refuses it (ActionRefused,
-    PermissionDenied) the refusal is written to the audit log after the rollback, in its own transaction.
+    PermissionDenied) the refusal is written to the audit log after the rollback, in its own transaction
+    (not during a dry run: `access.preview`).
     Services called by another service are part of the outer operation, which records the refusal once.
     Wrap several service calls that must succeed together (the machine API's PATCH) in `operation` too."""
 
@@ -72,7 +73,7 @@ def operation(action: str):
                 with transaction.atomic():
                     return func(**kwargs)
             except (ActionRefused, PermissionDenied) as refused:
-                if _depth.get() == 1:
+                if _depth.get() == 1 and not current_context().dry_run:
                     _refusal_record(action, kwargs, refused)
                     # A caller whose own transaction rolls the record back (the admin's) writes it again.
                     refused.refusal_record = functools.partial(_refusal_record, action, kwargs, refused)

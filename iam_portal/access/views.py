@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from iam_portal.access import catalogue, selectors
 from iam_portal.access.catalogue import Level
 from iam_portal.access.forms import CompanyRoleForm, ExtendForm, ProjectRolesForm, WhyForm
+from iam_portal.access.preview import change_preview
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import (
     ActionRefused,
@@ -35,7 +36,9 @@ from iam_portal.access.shortcuts import (
     company_role_initial,
     done_or_leave,
     last_owner_reason,
+    preview_answer,
     project_for,
+    wants_preview,
     you_would_lose,
 )
 from iam_portal.access.subjects import (
@@ -83,12 +86,22 @@ def company_role_edit(request, company, kind, pk):
     current = initial["role"]
     form = CompanyRoleForm(request.POST or None, initial=initial)
     you_lose = company_role_choice(request, company, subject, form.fields["role"])  # said before saving
+
+    def save():
+        return company_role_set(
+            actor=request.user,
+            company=company,
+            subject=subject,
+            role=form.cleaned_data["role"],
+            until=form.role_until(),
+        )
+
+    if wants_preview(request):
+        return preview_answer(request, company=company, subjects=[subject], run=save, form=form)
     if request.method == "POST" and form.is_valid():
         role = form.cleaned_data["role"]
         try:
-            company_role_set(
-                actor=request.user, company=company, subject=subject, role=role, until=form.role_until()
-            )
+            save()
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
@@ -140,9 +153,13 @@ def company_identity_remove(request, company, kind, pk):
         raise PermissionDenied("Groups are deleted from their own page.")
     user = company_subject(company, kind, pk)
     error = None
+
+    def save():
+        return company_direct_access_remove(actor=request.user, company=company, user=user)
+
     if request.method == "POST":
         try:
-            company_direct_access_remove(actor=request.user, company=company, user=user)
+            save()
         except ActionRefused as refused:
             error = str(refused)
         else:
@@ -166,6 +183,7 @@ def company_identity_remove(request, company, kind, pk):
         "groups": groups,
         "you_lose": you_lose,
         "last_owner": last_owner_reason(company, without_direct_role_of=user),
+        "preview": change_preview(company=company, subjects=[user], run=save),
     }
     return render(request, partial(request, "access/company_identity_remove.html"), context)
 
@@ -228,16 +246,22 @@ def project_role_edit(request, company, project, kind, pk):
             f"Roles marked “already inherited” add nothing: {subject_name(subject)} already has everything "
             "they allow here, through the roles above."
         )
+
+    def save():
+        return project_roles_set(
+            actor=request.user,
+            project=project,
+            subject=subject,
+            project_role=form.project_role(),
+            environment_roles=form.environment_roles(),
+            until=form.role_until(),
+        )
+
+    if wants_preview(request):
+        return preview_answer(request, company=project.company, subjects=[subject], run=save, form=form)
     if request.method == "POST" and form.is_valid():
         try:
-            project_roles_set(
-                actor=request.user,
-                project=project,
-                subject=subject,
-                project_role=form.project_role(),
-                environment_roles=form.environment_roles(),
-                until=form.role_until(),
-            )
+            save()
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:

@@ -45,7 +45,13 @@ def test_a_group_raised_for_a_day_is_back_to_developer_after_it(signed_in, live_
 
     open_dialog(group_row.get_by_role("link", name="Edit"), "Edit project roles")
     dialog(page).get_by_label("Project role").select_option(MAINTAINER)
+    # Before saving, the dialog's preview says what the raise does to every member. (Each change of a select
+    # asks again; waiting for the answer keeps the live server's in-memory SQLite to one writer at a time.)
+    preview = dialog(page).locator("#preview-changes")
+    expect(preview).to_contain_text("Acme Developers: Developer → Maintainer on acme/webshop")
     dialog(page).get_by_label("Until").select_option(label="In 1 day")
+    page.wait_for_load_state("networkidle")  # the preview asked again for the end; let it answer first
+    expect(preview).to_contain_text(f"{junior.display_name}: Developer → Maintainer on acme/webshop")
     check(page, live_server, "edit project roles, with Until", found)
     if SHOTS:
         dialog(page).screenshot(path=f"{SHOTS}/edit-dialog.png")
