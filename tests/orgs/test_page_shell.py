@@ -88,7 +88,12 @@ def test_a_dialog_form_disables_its_submit_button_while_it_posts(demo, login, na
     html = login("owner").get(portal_url(demo, PORTAL_DIALOGS[name]), headers=HX).content.decode()
     [form] = [e for e in parse_html(html) if e.tag == "form" and e.attrs.get("method") == "post"]
     assert form.attrs["hx-disabled-elt"] == "find button[type=submit]"
-    assert form.attrs["hx-sync"] == "this:drop"
+    # One submit at a time; a submit waits for a preview in flight (which syncs on the form, queue last).
+    assert form.attrs["hx-sync"] == "this:queue first"
+    for preview in (
+        e for e in parse_html(html) if e.attrs.get("class") == "preview" and "hx-post" in e.attrs
+    ):
+        assert preview.attrs["hx-sync"] == "closest form:queue last"
 
 
 # -- without JavaScript, saving returns to the table with its filters (item 10) -----------------------
