@@ -135,8 +135,15 @@ def company_user_q(company: Company) -> Q:
 
 
 def company_user_count(company: Company, *, search: str = "") -> int:
-    """How many users have access (`company_user_q`) and match the search."""
-    return User.objects.filter(company_user_q(company)).filter(search_q(USER, search)).count()
+    """How many users have access and match the search.
+
+    Without a search they are counted from the company's side (`company_user_q`). A search narrows the
+    accounts first (a trigram index on PostgreSQL) and each match is then probed like a table row
+    (`company_users`): testing matches against every membership of the company cost seconds at 100k users.
+    """
+    if search.strip():
+        return company_users(company).filter(search_q(USER, search)).count()
+    return User.objects.filter(company_user_q(company)).count()
 
 
 def company_subjects(company: Company, kind: str) -> QuerySet:
