@@ -161,3 +161,13 @@ def run_mixed_load(
     for result in results.values():
         result.wall = wall
     return LoadReport(results, wall, sum(r.errors for r in results.values()), exceptions)
+
+
+def post_step(client, path: str, data: dict, headers: dict | None = None, expect: int = 200):
+    """A POST that changes nothing, such as a dialog's preview (preview=1): safe to repeat."""
+
+    def step(_i: int) -> tuple[float, bool, int]:
+        response = client.request("POST", path, data=data, headers=headers)
+        return response.elapsed, response.status == expect, len(response.body)
+
+    return step

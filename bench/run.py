@@ -73,6 +73,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--search", default="user-12", help="The search of the search scenarios.")
     parser.add_argument("--password", default=DEMO_PASSWORD, help="Password of the owner and admin accounts.")
     parser.add_argument("--seed", type=int, default=7, help="Seed of the mixed-load request mix.")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="Comma-separated scenarios to run (e.g. pages,preview); the goals of the others are not measured.",
+    )
 
 
 def _check_options(o: dict) -> None:
@@ -82,6 +87,10 @@ def _check_options(o: dict) -> None:
         raise CommandError("--max-requests, --seconds, --duration and --clients must be positive.")
     if not 0 < o["port"] < 65536:
         raise CommandError("--port must be between 1 and 65535.")
+    unknown = set(filter(None, o["only"].split(","))) - {scenario.__name__ for scenario in scenarios.ALL}
+    if unknown:
+        names = ", ".join(scenario.__name__ for scenario in scenarios.ALL)
+        raise CommandError(f"--only: no scenario {', '.join(sorted(unknown))}; choose among {names}.")
 
 
 def benchmark(o: dict, out) -> None:
@@ -215,8 +224,12 @@ class Bench:
         self.client, self.admin_client, self.small_client = self.clients(base_url)
         self.counter = InProcessClient(self.owner)  # query counts, always in process
         try:
+            only = set(filter(None, self.o["only"].split(",")))
+            self.ran = set()
             for scenario in scenarios.ALL:
-                scenario(self)
+                if not only or scenario.__name__ in only:
+                    scenario(self)
+                    self.ran.add(scenario.__name__)
         finally:
             for client in (self.client, self.admin_client, self.small_client):
                 if client is not None:

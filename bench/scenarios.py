@@ -15,12 +15,13 @@ from django.test.utils import CaptureQueriesContext
 
 from bench import audit
 from bench.clients import InProcessClient
-from bench.loops import Limits, follow_next, run_alternating, run_mixed_load
+from bench.loops import Limits, follow_next, post_step, run_alternating, run_loop, run_mixed_load
 from bench.seed import identity_count
 from bench.stats import Result
 from iam_portal.access import catalogue
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.resolver import AccessResolver
+from iam_portal.identities.models import GroupMembership
 from iam_portal.orgs.models import Environment, Project
 
 HX = {"HX-Request": "true"}
@@ -175,6 +176,32 @@ def role_change(b) -> None:
     for result in (dialog, post, pair):
         b.record(result)
     b.round_trip = pair
+
+
+def preview(b) -> None:
+    """What-if before saving (issue 13): a dialog's preview (POST with preview=1, the save run dry and rolled
+    back) for one user's company role and for a group's role (every member), and the access page."""
+    c = b.company
+    b.section(f"What-if previews and the access page of {c.slug}")
+    b.header()
+    target = b.edit_targets[0]
+    role_edit = f"/companies/{c.slug}/iam/user/{target.pk}/edit/"
+    asked = [("preview · company role of one user", role_edit, {"role": catalogue.MAINTAINER}, "")]
+    if b.group:
+        members = GroupMembership.objects.filter(group=b.group).count()
+        group_edit = f"/companies/{c.slug}/groups/{b.group.pk}/edit/"
+        data = {"name": b.group.name, "role": catalogue.MAINTAINER}
+        asked.append(("preview · role of a group", group_edit, data, f"{members} members"))
+    b.previews = []
+    for name, path, data, note in asked:
+        data = {**data, "preview": "1"}
+        result = run_loop(name, post_step(b.client, path, data, HX), b.limits, note=note)
+        result.queries = b.counter.count_queries("POST", path, HX, data)[1]
+        b.previews.append(b.record(result))
+    b.access_pages = [b.measure("access page · user", f"/companies/{c.slug}/access/user/{target.pk}/")]
+    if b.group:
+        path = f"/companies/{c.slug}/access/group/{b.group.pk}/"
+        b.access_pages.append(b.measure("access page · group", path))
 
 
 def permission_check(b) -> None:
@@ -339,4 +366,4 @@ def _growth_pages(b) -> list[tuple[str, str, str]]:
     return paths
 
 
-ALL = [pages, admin_comparison, role_change, permission_check, mixed_load, growth, audit.audit_log]
+ALL = [pages, admin_comparison, role_change, preview, permission_check, mixed_load, growth, audit.audit_log]

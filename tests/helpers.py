@@ -12,6 +12,7 @@
 - every page and dialog of the portal: PORTAL_PAGES, TABLE_PAGES, PORTAL_DIALOGS, portal_url; parse_html
 - the browser: dialog, open_dialog, submit_company_role, expect_dialog_closed
 - the audit log: events_since, the_event
+- previews: previewed, preview_lines, preview_refusal
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import quote, quote_plus
 
@@ -856,6 +858,41 @@ def the_event(mark: int = 0, **expected):
     event = events[0]
     assert {name: getattr(event, name) for name in expected} == expected
     return event
+
+
+# -- what a change would do (the dialogs' "What this changes") -------------------------------------------
+
+
+def previewed(client, url: str, data: dict | None = None):
+    """A dialog's preview as the browser asks for it: a removal dialog opening (GET), or with `data` the
+    form posted with preview=1 (htmx). Checks that nothing changed and nothing was recorded."""
+    before, events = snapshot(), AuditEvent.objects.count()
+    if data is None:
+        response = client.get(url, headers=HX)
+    else:
+        response = client.post(url, {**data, "preview": "1"}, headers=HX)
+    assert snapshot() == before
+    assert AuditEvent.objects.count() == events
+    return response
+
+
+def preview_lines(response) -> list[str]:
+    """The lines of a dialog's preview (a response or its html) as a person reads them, the permission
+    counts kept and the keys folded away: ["Jun One: Developer → Maintainer on acme (+ 4 permissions)"]."""
+    page = response if isinstance(response, str) else response.content.decode()
+    html = re.sub(r"<details><summary>(.*?)</summary>.*?</details>", r" \1", page, flags=re.S)
+    found = re.search(r'<ul class="preview-list">(.*?)</ul>', html, re.S)
+    if found is None:
+        return []
+    items = re.findall(r"<li>(.*?)</li>", found.group(1), re.S)
+    return [unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip()) for item in items]
+
+
+def preview_refusal(response) -> str:
+    """The refusal a preview shows instead of changes ("" when none)."""
+    page = response if isinstance(response, str) else response.content.decode()
+    found = re.search(r'<p class="preview-refused"><strong>[^<]*</strong> (.*?)</p>', page, re.S)
+    return unescape(found.group(1).strip()) if found else ""
 
 
 # -- the browser ----------------------------------------------------------------------------------

@@ -235,6 +235,8 @@ def binding_write_from_admin(request, binding: RoleBinding, *, deleted: bool = F
         return
     if binding.pk is not None:
         old = RoleBinding.objects.select_related(*_BINDING_RELATED).get(pk=binding.pk)
+        if (old.subject, old.resource, old.role) == (binding.subject, binding.resource, binding.role):
+            return  # unchanged: a time-limited role keeps its end (the admin sets lasting roles only)
         if (old.subject, old.resource) != (binding.subject, binding.resource):
             role_set(actor=request.user, subject=old.subject, resource=old.resource, role=None)
     role_set(actor=request.user, subject=binding.subject, resource=binding.resource, role=binding.role)

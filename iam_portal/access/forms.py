@@ -1,10 +1,14 @@
 """Forms for roles: the company role, and the project role with one select per environment."""
 
+import datetime
+
 from django import forms
 from django.urls import reverse_lazy
+from django.utils import timezone
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
+from iam_portal.access.services import MAX_UNTIL
 from iam_portal.orgs.models import Environment
 
 ENV_PREFIX = "env_"
@@ -56,11 +60,96 @@ def role_field(level: Level, *, label: str = "Role", required: bool = True, empt
     return field
 
 
-class CompanyRoleForm(forms.Form):
+QUICK_ENDS = {
+    "1d": datetime.timedelta(days=1),
+    "7d": datetime.timedelta(days=7),
+    "30d": datetime.timedelta(days=30),
+}
+ENDS_CHOICES = [
+    ("never", "Never"),
+    ("1d", "In 1 day"),
+    ("7d", "In 1 week"),
+    ("30d", "In 30 days"),
+    ("date", "On the date below"),
+]
+
+
+class UntilFields(forms.Form):
+    """The optional end of the roles a dialog sets: `ends` (never, a quick choice counted from now, or the
+    date) and `until`, a date-time input. Both are plain fields, so it works without JavaScript; `until()`
+    is the moment the service gets (None: the roles are lasting)."""
+
+    ends = forms.ChoiceField(label="Until", choices=ENDS_CHOICES, required=False, initial="never")
+    until = forms.DateTimeField(
+        label="End date and time",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"invalid": "Enter the end as a date and a time, for example 2026-12-04 17:00."},
+    )
+    until_help = "Roles given until a moment end then; the role they replaced (or none) holds again."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ends"].help_text = self.until_help
+        self.fields[
+            "until"
+        ].help_text = (
+            f"Used when Until is “On the date below” (time zone {timezone.get_current_timezone_name()})."
+        )
+
+    @classmethod
+    def initial_until(cls, binding) -> dict:
+        """Initial values showing the end of `binding` (a RoleBinding or None), so that saving the dialog
+        unchanged keeps it."""
+        if binding is None or binding.until is None or binding.until <= timezone.now():
+            return {"ends": "never"}
+        return {"ends": "date", "until": timezone.localtime(binding.until)}
+
+    @property
+    def until_fields(self) -> list:
+        return [self["ends"], self["until"]]
+
+    def clean(self):
+        cleaned = super().clean()
+        ends, moment = cleaned.get("ends") or "never", cleaned.get("until")
+        if ends in QUICK_ENDS:
+            cleaned["until"] = timezone.now() + QUICK_ENDS[ends]
+        elif ends != "date":
+            cleaned["until"] = None
+        elif moment is None and "until" not in self.errors:
+            self.add_error("until", "Enter the date and time the roles end, or choose another Until.")
+        elif moment is not None and moment <= timezone.now():
+            self.add_error("until", "The end must be in the future.")
+        elif moment is not None and moment > timezone.now() + MAX_UNTIL:
+            self.add_error("until", "The end must be within 10 years; for a role that lasts, choose Never.")
+        return cleaned
+
+    def role_until(self) -> datetime.datetime | None:
+        return self.cleaned_data.get("until")
+
+    def service_kwargs(self, *names: str) -> dict:
+        """The cleaned `names`, and `until`, as a service takes them."""
+        return {name: self.cleaned_data[name] for name in names} | {"until": self.role_until()}
+
+
+class CompanyRoleForm(UntilFields):
     role = role_field(Level.COMPANY, label="Company role")
+    field_order = ["role", "ends", "until"]
 
 
-class ProjectRolesForm(forms.Form):
+class ExtendForm(UntilFields):
+    """Extend: a new end for a time-limited role (never is not a choice: that is Edit's job)."""
+
+    until_help = "Counted from now. The role it returns to afterwards stays the same."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ends"].choices = ENDS_CHOICES[1:]
+        self.fields["ends"].required = True
+        self.fields["ends"].label = "Ends"
+
+
+class ProjectRolesForm(UntilFields):
     """One select for the project role and one per environment of the project ("" means no role).
 
     Environment fields are named `env_<pk>`; a posted `env_…` that is not an environment of this project is
@@ -110,10 +199,15 @@ class ProjectRolesForm(forms.Form):
     def project_fields(self) -> list:
         return [self["project_role"]]
 
+    until_help = (
+        "Applies to the roles this save changes; the others keep their end. When it comes, the role each "
+        "replaced (or none) holds again."
+    )
+
     @property
     def identity_fields(self) -> list:
         """The fields that describe the new identity (none when editing roles)."""
-        roles = {"project_role", *(self.env_field(e) for e in self.environments)}
+        roles = {"project_role", "ends", "until", *(self.env_field(e) for e in self.environments)}
         return [self[name] for name in self.fields if name not in roles]
 
     def clean(self):

@@ -2,7 +2,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, CharField, F, Q, Value, When
+from django.db.models.functions import NullIf
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import ROLE_CHOICES, ROLES_BY_LEVEL, Level, role_label
@@ -145,6 +146,23 @@ def effective_role_sql(alias: str = "b", moment: str = "%(now)s") -> str:
         f"CASE WHEN {alias}.until IS NULL OR {alias}.until > {moment} THEN {alias}.role "
         f"ELSE NULLIF({alias}.role_after, '') END"
     )
+
+
+def effective_role_expression(moment, prefix: str = "") -> Case:
+    """The same rule as an ORM expression on the binding at `prefix` ("" for the row itself,
+    "company_binding__" through a relation): its role at `moment`, NULL for none (or no binding)."""
+    running = Q(**{f"{prefix}until__isnull": True}) | Q(**{f"{prefix}until__gt": moment})
+    return Case(
+        When(running, then=F(f"{prefix}role")),
+        default=NullIf(F(f"{prefix}role_after"), Value("")),
+        output_field=CharField(),
+    )
+
+
+def running_expression(field: str, moment, prefix: str = "") -> Case:
+    """`field` ("until" or "role_after") of a binding whose time-limited role still runs at `moment`, else
+    NULL: what the tables show after the role ("until … · then …")."""
+    return Case(When(Q(**{f"{prefix}until__gt": moment}), then=F(f"{prefix}{field}")), default=None)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ lives for one request only: a revoked role stops working on the very next reques
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -116,6 +117,18 @@ class _Held:
     until: datetime.datetime | None
     group_id: int | None
     group_name: str | None
+
+
+@functools.lru_cache(maxsize=4096)
+def _role_and_keys(pairs: tuple[tuple[str, Level], ...]) -> tuple[str | None, frozenset[str]]:
+    """The highest of the roles (role, level where bound) and the keys they grant together: the rule of
+    `role_on` and `keys`. A function of the catalogue only, so its answers never go stale."""
+    best, keys = None, frozenset()
+    for role, level in pairs:
+        if catalogue.role_rank(role) > catalogue.role_rank(best):
+            best = role
+        keys |= catalogue.keys_for(role, level)
+    return best, keys
 
 
 def _in_order(grants) -> tuple[Grant, ...]:
@@ -261,17 +274,7 @@ class AccessResolver:
         environments, each with those from above: three queries (projects, environments, bindings) however
         many there are. Later questions about any of them (`permissions`, `can`, `role_on`) are answered
         from memory. Ordered: the company, then each project (by name) followed by its environments."""
-        projects = list(Project.objects.filter(company=company).order_by("name", "slug"))
-        environments: dict[int, list[Environment]] = {project.pk: [] for project in projects}
-        for project in projects:
-            project.company = company
-        by_id = {project.pk: project for project in projects}
-        for environment in Environment.objects.filter(project__company=company).order_by(
-            "position", "env_id"
-        ):
-            environment.project = by_id[environment.project_id]
-            environments[environment.project_id].append(environment)
-
+        tree = company_tree(company)
         if not self._is_active:
             rows = []
         elif isinstance(self.identity, User):
@@ -284,7 +287,11 @@ class AccessResolver:
                     | Q(environment__project__company=company)
                 )
             )
-        # Each binding read once, then handed down: a company grant reaches every project and environment.
+        return self._hand_down(tree, rows)
+
+    def _hand_down(self, tree: list, rows) -> dict[Company | Project | Environment, tuple[Grant, ...]]:
+        """Each binding row read once, then handed down the company's `tree` (`company_tree`): a company
+        grant reaches every project and environment. Remembered for later questions."""
         held: dict[tuple[Level, int], list[_Held]] = {}
         for row in self._in_effect(rows):
             held.setdefault((row.level, row.resource_id), []).append(row)
@@ -296,14 +303,41 @@ class AccessResolver:
                 for row in held.get((resource.level, resource.pk), ())
             )
 
-        result = {company: reaching(company, company)}
-        for project in projects:
-            result[project] = reaching(project, company, project)
-            for environment in environments[project.pk]:
-                result[environment] = reaching(environment, company, project, environment)
+        company = tree[0]
+        result = {}
+        for obj in tree:
+            above = (company, obj.ancestor(Level.PROJECT)) if obj.level == Level.ENVIRONMENT else (company,)
+            result[obj] = reaching(obj, *dict.fromkeys((*above, obj)))
         for obj, grants in result.items():
             self._grants[target_of(obj).key] = grants
         return result
+
+    def _held_down(self, tree: list, rows) -> dict[tuple[Level, int], Held]:
+        """`_hand_down`, reduced to what `role_on` and `keys` answer on each resource of `tree`, without
+        making the grants: resources reached by the same (role, level) pairs share one answer."""
+        pairs: dict[tuple[Level, int], tuple] = {}
+        for row in self._in_effect(rows):
+            key = (row.level, row.resource_id)
+            pairs[key] = (*pairs.get(key, ()), (row.role, row.level))
+        company = tree[0]
+        above = pairs.get((Level.COMPANY, company.pk), ())
+        held, project_pairs, answers = {}, {}, {}
+        for obj in tree:
+            key = (obj.level, obj.pk)
+            if obj.level == Level.PROJECT:
+                project_pairs[obj.pk] = reaching = above + pairs.get(key, ())
+            elif obj.level == Level.ENVIRONMENT:
+                reaching = project_pairs[obj.project_id] + pairs.get(key, ())
+            else:
+                reaching = above
+            if self.is_superuser:  # every key, each at its own level: rare enough to ask the long way
+                held[key] = Held(catalogue.COMPANY_OWNER, self.keys(obj))
+            elif reaching in answers:
+                held[key] = answers[reaching]
+            else:
+                role, keys = _role_and_keys(reaching)
+                held[key] = answers[reaching] = Held(role, self.root_keys | keys)
+        return held
 
     # -- keys ------------------------------------------------------------------------------------
 
@@ -333,9 +367,15 @@ class AccessResolver:
         return [grant for grant in self.grants(obj) if keys & catalogue.keys_for(grant.role, grant.level)]
 
     def keys(self, obj) -> frozenset[str]:
+        """The keys of `permissions`, without describing their paths (the what-if asks it of every
+        resource of a company, for every identity a change touches)."""
         target = target_of(obj)
         if target.key not in self._keys:
-            self._keys[target.key] = frozenset(self.permissions(obj))
+            if self.is_superuser:
+                self._keys[target.key] = frozenset(self.permissions(obj))
+            else:
+                keys = _role_and_keys(tuple((g.role, g.level) for g in self.grants(obj)))[1]
+                self._keys[target.key] = self.root_keys | keys
         return self._keys[target.key]
 
     def has(self, key: str, obj) -> bool:
@@ -359,11 +399,7 @@ class AccessResolver:
         """The highest role reaching the target (through any level or group); super users rank above all."""
         if self.is_superuser:
             return catalogue.COMPANY_OWNER
-        best = None
-        for grant in self.grants(obj):
-            if catalogue.role_rank(grant.role) > catalogue.role_rank(best):
-                best = grant.role
-        return best
+        return _role_and_keys(tuple((g.role, g.level) for g in self.grants(obj)))[0]
 
     # -- company access and lists ----------------------------------------------------------------
 
@@ -450,6 +486,90 @@ class AccessResolver:
                 )
             )
         )
+
+
+def company_tree(company: Company) -> list[Company | Project | Environment]:
+    """The company, then each of its projects (by name) followed by its environments, each knowing its
+    parents without a query: two queries."""
+    projects = list(Project.objects.filter(company=company).order_by("name", "slug"))
+    environments: dict[int, list[Environment]] = {project.pk: [] for project in projects}
+    for project in projects:
+        project.company = company
+    by_id = {project.pk: project for project in projects}
+    for environment in Environment.objects.filter(project__company=company).order_by("position", "env_id"):
+        environment.project = by_id[environment.project_id]
+        environments[environment.project_id].append(environment)
+    tree: list = [company]
+    for project in projects:
+        tree += [project, *environments[project.pk]]
+    return tree
+
+
+@dataclass(frozen=True)
+class Held:
+    """What one identity holds on one resource: its highest role and its keys (`role_on`, `keys`)."""
+
+    role: str | None
+    keys: frozenset[str]
+
+
+def held_everywhere(
+    identities, company: Company, *, now: datetime.datetime | None = None
+) -> tuple[list[Company | Project | Environment], dict[tuple[str, int], tuple[bool, dict]]]:
+    """The company's tree (`company_tree`) and, per identity (keyed `(kind id, pk)`), whether it reaches the
+    company and what it holds on each resource of the tree ({(level, pk): Held}): the answers of `role_on`,
+    `keys` and `has_company_access`, for any number of identities in four queries (projects, environments,
+    memberships, bindings). Resources reached by the same roles share one answer, so a group of hundreds
+    costs little more than its bindings."""
+    now = now or timezone.now()
+    tree = company_tree(company)
+    ids: dict[type, set[int]] = {User: set(), Group: set(), ServiceAccount: set()}
+    for identity in identities:
+        ids[type(identity)].add(identity.pk)
+    memberships: dict[int, list[tuple[int, str]]] = {}
+    for user_id, group_id, group_name in GroupMembership.objects.filter(
+        user_id__in=ids[User], group__company=company
+    ).values_list("user_id", "group_id", "group__name"):
+        memberships.setdefault(user_id, []).append((group_id, group_name))
+    group_ids = ids[Group] | {group_id for pairs in memberships.values() for group_id, _ in pairs}
+    by_subject: dict[tuple[str, int], list[tuple]] = {}
+    for *row, user_id, group_id, account_id in (
+        RoleBinding.objects.filter(
+            Q(user_id__in=ids[User])
+            | Q(group_id__in=group_ids)
+            | Q(service_account_id__in=ids[ServiceAccount])
+        )
+        .filter(Q(company=company) | Q(project__company=company) | Q(environment__project__company=company))
+        .values_list(
+            "role",
+            "until",
+            "role_after",
+            "company_id",
+            "project_id",
+            "environment_id",
+            "user_id",
+            "group_id",
+            "service_account_id",
+        )
+        .order_by()
+    ):
+        subject = ("user", user_id) if user_id else ("group", group_id) if group_id else ("sa", account_id)
+        by_subject.setdefault(subject, []).append(tuple(row))
+
+    found = {}
+    for identity in identities:
+        access = AccessResolver(identity, now=now)
+        kind = "user" if isinstance(identity, User) else "group" if isinstance(identity, Group) else "sa"
+        rows = [(*row, None, None) for row in by_subject.get((kind, identity.pk), ())]
+        for group_id, group_name in memberships.get(identity.pk, ()) if kind == "user" else ():
+            rows += [(*row, group_id, group_name) for row in by_subject.get(("group", group_id), ())]
+        held = access._held_down(tree, rows if access._is_active else [])
+        member = kind == "user" and identity.pk in memberships
+        reaches = access.sees_everything or (
+            access._is_active and (member or held[(Level.COMPANY, company.pk)].role is not None)
+        )
+        found[(kind_of(identity).id, identity.pk)] = (reaches, held)
+    return tree, found
 
 
 # The hottest query of the portal (every page asks it), written out once: two index-driven halves, the

@@ -24,10 +24,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, Lower, NullIf
 from django.urls import reverse
+from django.utils import timezone
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import COMPANY_OWNER, Level
-from iam_portal.access.models import RoleBinding
+from iam_portal.access.models import RoleBinding, effective_role_expression
 from iam_portal.access.resolver import ROOT_SA_PATH, SUPERUSER_PATH, AccessResolver, Grant, subject_q
 from iam_portal.access.subjects import (
     GROUP,
@@ -70,6 +71,23 @@ def binding_role(subject: Subject, resource: Resource) -> str | None:
     )
 
 
+def binding_of(subject: Subject, resource: Resource) -> RoleBinding | None:
+    """The subject's own binding on exactly this resource (with its end, if it has one), or None."""
+    return RoleBinding.objects.filter(**binding_lookup(subject, resource)).first()
+
+
+def company_binding(company: Company, pk) -> RoleBinding | None:
+    """One binding on the company, one of its projects or environments, by id (None: not one of them)."""
+    return (
+        company_bindings_q(company)
+        .select_related(
+            "user", "group", "service_account", "company", "project__company", "environment__project__company"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 def bindings_of(subject: Subject) -> list[RoleBinding]:
     """Every role the subject holds, with its resource loaded: company first, then projects, environments."""
     bindings = RoleBinding.objects.filter(**{kind_of(subject).field: subject}).select_related(
@@ -80,7 +98,12 @@ def bindings_of(subject: Subject) -> list[RoleBinding]:
 
 def company_bindings(subject: Subject, company: Company) -> QuerySet[RoleBinding]:
     """Every binding of the subject on the company, its projects and their environments."""
-    return RoleBinding.objects.filter(**{kind_of(subject).field: subject}).filter(
+    return company_bindings_q(company).filter(**{kind_of(subject).field: subject})
+
+
+def company_bindings_q(company: Company) -> QuerySet[RoleBinding]:
+    """Every binding on the company, its projects and their environments."""
+    return RoleBinding.objects.filter(
         Q(company=company) | Q(project__company=company) | Q(environment__project__company=company)
     )
 
@@ -286,6 +309,11 @@ class IdentityRow(_Row):
     sources: list[RoleSource] = field(default_factory=list)
 
     @property
+    def until(self) -> datetime.datetime | None:
+        """The end of the role shown, when it is the identity's own time-limited company role."""
+        return self.obj.company_until if self.obj.company_role == self.company_role else None
+
+    @property
     def source_words(self) -> list[str]:
         """Where the role comes from, the sources that give it first: "direct", "via Acme Developers", then
         the lower ones with their role ("direct: Guest")."""
@@ -309,13 +337,14 @@ def company_identity_page(company: Company, *, kind: str | None = None, search: 
     sorted by their effective company role, computed in SQL (`effective_rank`); one more query names the
     groups it comes from."""
     querysets = identity_querysets(company, kind=kind, search=search)
+    now = timezone.now()
     for kind_id, queryset in querysets.items():
         if kind_id == USER:
             # From the user's memberships to their groups' bindings, probing indexes per row: a join through
             # the group table lets PostgreSQL scan every group binding of the company for each user.
             their_groups = GroupMembership.objects.filter(user_id=OuterRef(OuterRef("pk"))).values("group_id")
             groups_rank = RoleBinding.objects.filter(company=company, group_id__in=their_groups).annotate(
-                rank=role_rank_expression("role")
+                role_now=effective_role_expression(now), rank=role_rank_expression("role_now")
             )
             best = Coalesce(Subquery(groups_rank.order_by("-rank").values("rank")[:1]), 0)
             querysets[kind_id] = queryset.annotate(effective_rank=Greatest("role_rank", best))
@@ -338,7 +367,11 @@ def _attach_company_role_sources(company: Company, rows: list[IdentityRow]) -> N
             row.sources.append(RoleSource(row.obj.company_role))
     if not users:
         return
-    group_role = RoleBinding.objects.filter(company=company, group_id=OuterRef("group_id")).values("role")[:1]
+    group_role = (
+        RoleBinding.objects.filter(company=company, group_id=OuterRef("group_id"))
+        .annotate(role_now=effective_role_expression(timezone.now()))
+        .values("role_now")[:1]
+    )
     memberships = (
         GroupMembership.objects.filter(user_id__in=users, group__company=company)
         .annotate(group_role=Subquery(group_role))
@@ -374,6 +407,8 @@ class InheritedRole:
 
     role: str
     group_name: str | None = None
+    until: datetime.datetime | None = None  # a time-limited role: when it ends, and the role after it
+    then: str = ""
 
     @property
     def label(self) -> str:
@@ -389,6 +424,9 @@ class EnvironmentCell:
     environment: Environment
     role: str | None = None
     via_groups: list[InheritedRole] = field(default_factory=list)
+    until: datetime.datetime | None = None
+    then: str = ""
+    binding_pk: int | None = None
 
 
 @dataclass
@@ -397,6 +435,9 @@ class ProjectIdentityRow(_Row):
     project_role: str | None = None
     project_via_groups: list[InheritedRole] = field(default_factory=list)
     environments: list[EnvironmentCell] = field(default_factory=list)
+    project_until: datetime.datetime | None = None  # the project role's end, the role after it, its id
+    project_then: str = ""
+    project_binding_pk: int | None = None
 
     @property
     def has_access(self) -> bool:
@@ -531,43 +572,67 @@ def _attach_project_roles(
         here | Q(company_id=project.company_id, group_id__in=member_groups)
     )
 
-    # (subject kind, pk) → {"company": role, "project": role, env pk: role}
+    # (subject kind, pk) → {"company": role, "project": role, env pk: role}, the roles in effect now; a
+    # time-limited one also as ends[(subject, resource)] = (until, role after, binding id).
     held: dict[tuple[str, int], dict] = defaultdict(dict)
-    for role, user_id, group_id, account_id, company_id, project_id, environment_id in bindings.values_list(
-        "role", "user_id", "group_id", "service_account_id", "company_id", "project_id", "environment_id"
-    ).order_by():
+    ends: dict[tuple, tuple] = {}
+    now = timezone.now()
+    for binding in bindings.order_by():
+        user_id, group_id = binding.user_id, binding.group_id
         subject = (
-            (USER, user_id) if user_id else (GROUP, group_id) if group_id else (SERVICE_ACCOUNT, account_id)
+            (USER, user_id)
+            if user_id
+            else (GROUP, group_id)
+            if group_id
+            else (SERVICE_ACCOUNT, binding.service_account_id)
         )
-        resource = "company" if company_id else "project" if project_id else environment_id
-        held[subject][resource] = role
+        resource = (
+            "company" if binding.company_id else "project" if binding.project_id else binding.environment_id
+        )
+        if role_now := binding.role_at(now):
+            held[subject][resource] = role_now
+        if binding.until is not None and binding.until > now:
+            ends[(subject, resource)] = (binding.until, binding.role_after, binding.pk)
+
+    def inherited(group_id: int, group_name: str, resource) -> InheritedRole:
+        until, then, _ = ends.get(((GROUP, group_id), resource), (None, "", None))
+        return InheritedRole(held[(GROUP, group_id)][resource], group_name, until, then)
 
     for row in rows:
-        own = held.get((row.kind, row.obj.pk), {})
+        subject = (row.kind, row.obj.pk)
+        own = held.get(subject, {})
         row.project_role = own.get("project")
-        row.environments = [EnvironmentCell(env, own.get(env.pk)) for env in environments]
+        row.project_until, row.project_then, row.project_binding_pk = ends.get(
+            (subject, "project"), (None, "", None)
+        )
+        row.environments = [
+            EnvironmentCell(env, own.get(env.pk), [], *ends.get((subject, env.pk), (None, "", None)))
+            for env in environments
+        ]
         if row.kind != USER:
             continue
         for group_id, group_name in sorted(groups_of_user.get(row.obj.pk, []), key=lambda g: g[1].lower()):
             group_roles = held.get((GROUP, group_id), {})
             if group_roles.get("company"):
-                row.group_company_roles.append(InheritedRole(group_roles["company"], group_name))
+                row.group_company_roles.append(inherited(group_id, group_name, "company"))
             if group_roles.get("project"):
-                row.project_via_groups.append(InheritedRole(group_roles["project"], group_name))
+                row.project_via_groups.append(inherited(group_id, group_name, "project"))
             for cell in row.environments:
                 if group_roles.get(cell.environment.pk):
-                    cell.via_groups.append(InheritedRole(group_roles[cell.environment.pk], group_name))
+                    cell.via_groups.append(inherited(group_id, group_name, cell.environment.pk))
 
 
 def project_own_roles(subject: Subject, project: Project) -> dict:
-    """The subject's own roles here: {"project": role, env pk: role}."""
+    """The subject's own roles here, as they are now: {"project": role, env pk: role}."""
     roles = {}
     for role, project_id, environment_id in (
         RoleBinding.objects.filter(**{kind_of(subject).field: subject})
         .filter(Q(project_id=project.pk) | Q(environment__project_id=project.pk))
-        .values_list("role", "project_id", "environment_id")
+        .annotate(role_now=effective_role_expression(timezone.now()))
+        .values_list("role_now", "project_id", "environment_id")
     ):
-        roles["project" if project_id else environment_id] = role
+        if role:
+            roles["project" if project_id else environment_id] = role
     return roles
 
 
@@ -630,7 +695,7 @@ def _keys_shown(level: Level) -> frozenset[str]:
     return frozenset(keys)
 
 
-_KEYS_SHOWN = {level: _keys_shown(level) for level in Level}
+KEYS_SHOWN = {level: _keys_shown(level) for level in Level}
 
 
 @dataclass
@@ -668,7 +733,7 @@ def _resource_access(access: AccessResolver, obj) -> ResourceAccess:
         grants=access.grants(obj),
         root_path=next(iter(sorted(roots)), ""),
         allows=allows,
-        keys=[key for key in permissions if key in _KEYS_SHOWN[obj.level]],
+        keys=[key for key in permissions if key in KEYS_SHOWN[obj.level]],
     )
 
 

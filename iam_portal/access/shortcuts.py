@@ -8,11 +8,14 @@ may still be.
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 
 from iam_portal.access import catalogue, selectors
 from iam_portal.access.catalogue import Level
+from iam_portal.access.forms import UntilFields
+from iam_portal.access.preview import change_preview
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import LAST_OWNER_MESSAGE
 from iam_portal.htmx import done, leave
@@ -115,3 +118,35 @@ def company_role_choice(request, company: Company, subject, field) -> list[str]:
     choices = [role for role in catalogue.ROLES_BY_LEVEL[Level.COMPANY] if role not in locked]
     losing = selectors.roles_taking_away(request.access, MANAGE_COMPANY, subject, company, choices)
     return [you_would_lose(MANAGE_COMPANY, company=company, roles=losing)] if losing else []
+
+
+def company_role_initial(binding) -> dict:
+    """A company role dialog's initial role and end from the subject's company binding (or None), as it is
+    now, so that saving it unchanged changes nothing (a time-limited role keeps its end)."""
+    role = binding.role_at(timezone.now()) if binding else None
+    return {"role": role, **UntilFields.initial_until(binding)}
+
+
+# -- what a change would do, asked by a dialog before saving ------------------------------------------
+
+PREVIEW = "preview"  # the field a dialog's preview region posts along with the form (templates/_dialog.html)
+
+
+def wants_preview(request) -> bool:
+    return request.method == "POST" and request.POST.get(PREVIEW) == "1"
+
+
+def preview_answer(request, *, company: Company, subjects, run, form=None, created=None) -> HttpResponse:
+    """A dialog's preview region instead of a save: the form is validated, then the save's own service call
+    `run` runs dry (`access.preview.change_preview`, `subjects` and `created` as there). A rule's refusal is
+    the preview, in the save's words; what the person may not do at all is refused like the save (403)."""
+    context = {"preview": None, "preview_invalid": ""}
+    if form is not None and not form.is_valid():
+        errors = [error for field_errors in form.errors.values() for error in field_errors]
+        context["preview_invalid"] = f"Nothing to show yet: {errors[0]}"
+    else:
+        found = change_preview(company=company, subjects=subjects, run=run, created=created)
+        if isinstance(found.refused, PermissionDenied):
+            raise found.refused
+        context["preview"] = found
+    return render(request, "_dialog.html#preview_changes", context)

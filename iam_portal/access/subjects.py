@@ -25,9 +25,10 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from iam_portal.access import catalogue
-from iam_portal.access.models import RoleBinding
+from iam_portal.access.models import RoleBinding, effective_role_expression, in_effect_q, running_expression
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
 
@@ -101,11 +102,17 @@ def role_rank_expression(field: str) -> Case:
 
 
 def with_company_role(qs: QuerySet, company: Company) -> QuerySet:
-    """Annotates `company_role`, the subject's direct company role (a LEFT JOIN on its one binding there),
-    and its `role_rank` for sorting."""
+    """Annotates `company_role`, the subject's direct company role in effect now (a LEFT JOIN on its one
+    binding there), its `role_rank` for sorting, and for a time-limited role `company_until` and
+    `company_then` (the role after it) and the binding's id `company_binding_pk` (for Extend / End now)."""
+    now = timezone.now()
+    via = "company_binding__"
     return qs.annotate(
         company_binding=FilteredRelation("role_bindings", condition=Q(role_bindings__company=company)),
-        company_role=F("company_binding__role"),
+        company_role=effective_role_expression(now, via),
+        company_until=running_expression("until", now, via),
+        company_then=running_expression("role_after", now, via),
+        company_binding_pk=F("company_binding__pk"),
         role_rank=role_rank_expression("company_role"),
     )
 
@@ -135,7 +142,8 @@ def company_user_q(company: Company) -> Q:
 
 def _company_user_ids(company: Company) -> tuple[QuerySet, QuerySet]:
     """The ids of the users with a direct company role, and of the members of the company's groups."""
-    direct = RoleBinding.objects.filter(company=company, user__isnull=False).values("user_id")
+    in_effect = in_effect_q(timezone.now())  # an ended grant not yet tidied gives no access
+    direct = RoleBinding.objects.filter(in_effect, company=company, user__isnull=False).values("user_id")
     return direct, GroupMembership.objects.filter(group__company=company).values("user_id")
 
 

@@ -13,6 +13,10 @@ urlpatterns = [
     ),
     path(f"{COMPANY}/access/<str:kind>/<int:pk>/", views.identity_access, name="identity_access"),
     path("roles/<str:level>/allows/", views.role_allows, name="role_allows"),
+    path(
+        f"{COMPANY}/roles/<int:pk>/extend/", views.binding_ends, {"change": "extend"}, name="binding_extend"
+    ),
+    path(f"{COMPANY}/roles/<int:pk>/end/", views.binding_ends, {"change": "end"}, name="binding_end"),
     path(f"{PROJECT}/iam/", views.project_iam, name="project_iam"),
     path(f"{PROJECT}/iam/<str:kind>/<int:pk>/edit/", views.project_role_edit, name="project_role_edit"),
 ]

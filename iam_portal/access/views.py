@@ -5,6 +5,7 @@ Adding users and service accounts, from the company or from a project, is an ide
 (`iam_portal.identities.views`).
 """
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,10 +17,13 @@ from django.views.decorators.vary import vary_on_headers
 
 from iam_portal.access import catalogue, selectors
 from iam_portal.access.catalogue import Level
-from iam_portal.access.forms import CompanyRoleForm, ProjectRolesForm, WhyForm
+from iam_portal.access.forms import CompanyRoleForm, ExtendForm, ProjectRolesForm, WhyForm
+from iam_portal.access.preview import change_preview
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import (
     ActionRefused,
+    binding_end,
+    binding_extend,
     company_direct_access_remove,
     company_role_set,
     project_roles_set,
@@ -29,9 +33,12 @@ from iam_portal.access.shortcuts import (
     MANAGE_PROJECT,
     company_for,
     company_role_choice,
+    company_role_initial,
     done_or_leave,
     last_owner_reason,
+    preview_answer,
     project_for,
+    wants_preview,
     you_would_lose,
 )
 from iam_portal.access.subjects import (
@@ -43,6 +50,8 @@ from iam_portal.access.subjects import (
     subject_name,
 )
 from iam_portal.access.templatetags.roles import role_allows_context
+from iam_portal.audit.wording import possessive
+from iam_portal.dates import moment
 from iam_portal.htmx import partial
 from iam_portal.identities import selectors as identity_selectors
 from iam_portal.identities import views as identity_views
@@ -72,23 +81,41 @@ def company_iam(request, company):
 def company_role_edit(request, company, kind, pk):
     company = company_for(request, company, manage=True, section="iam")
     subject = company_subject(company, kind, pk)
-    current = selectors.binding_role(subject, company)
-    form = CompanyRoleForm(request.POST or None, initial={"role": current})
+    binding = selectors.binding_of(subject, company)
+    initial = company_role_initial(binding)
+    current = initial["role"]
+    form = CompanyRoleForm(request.POST or None, initial=initial)
     you_lose = company_role_choice(request, company, subject, form.fields["role"])  # said before saving
+
+    def save():
+        return company_role_set(
+            actor=request.user,
+            company=company,
+            subject=subject,
+            role=form.cleaned_data["role"],
+            until=form.role_until(),
+        )
+
+    if wants_preview(request):
+        return preview_answer(request, company=company, subjects=[subject], run=save, form=form)
     if request.method == "POST" and form.is_valid():
         role = form.cleaned_data["role"]
         try:
-            company_role_set(actor=request.user, company=company, subject=subject, role=role)
+            save()
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
+            until = f" until {moment(form.role_until())}" if form.role_until() else ""
             return _back_to_iam(
-                request, company, f"{subject_name(subject)} is now {catalogue.role_label(role)} of {company}."
+                request,
+                company,
+                f"{subject_name(subject)} is now {catalogue.role_label(role)} of {company}{until}.",
             )
     context = {
         **_about(company, kind, subject),
         "current_role": catalogue.role_label(current),
         "current_role_id": current,
+        "binding": binding,
         "form": form,
         "in_groups": kind == USER and selectors.user_in_company_groups(company, subject),
         "you_lose": you_lose,
@@ -126,9 +153,13 @@ def company_identity_remove(request, company, kind, pk):
         raise PermissionDenied("Groups are deleted from their own page.")
     user = company_subject(company, kind, pk)
     error = None
+
+    def save():
+        return company_direct_access_remove(actor=request.user, company=company, user=user)
+
     if request.method == "POST":
         try:
-            company_direct_access_remove(actor=request.user, company=company, user=user)
+            save()
         except ActionRefused as refused:
             error = str(refused)
         else:
@@ -152,6 +183,7 @@ def company_identity_remove(request, company, kind, pk):
         "groups": groups,
         "you_lose": you_lose,
         "last_owner": last_owner_reason(company, without_direct_role_of=user),
+        "preview": change_preview(company=company, subjects=[user], run=save),
     }
     return render(request, partial(request, "access/company_identity_remove.html"), context)
 
@@ -214,15 +246,22 @@ def project_role_edit(request, company, project, kind, pk):
             f"Roles marked “already inherited” add nothing: {subject_name(subject)} already has everything "
             "they allow here, through the roles above."
         )
+
+    def save():
+        return project_roles_set(
+            actor=request.user,
+            project=project,
+            subject=subject,
+            project_role=form.project_role(),
+            environment_roles=form.environment_roles(),
+            until=form.role_until(),
+        )
+
+    if wants_preview(request):
+        return preview_answer(request, company=project.company, subjects=[subject], run=save, form=form)
     if request.method == "POST" and form.is_valid():
         try:
-            project_roles_set(
-                actor=request.user,
-                project=project,
-                subject=subject,
-                project_role=form.project_role(),
-                environment_roles=form.environment_roles(),
-            )
+            save()
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
@@ -334,3 +373,52 @@ def role_allows(request, level):
         raise Http404("No such level.")
     role = next((value for value in request.GET.values() if catalogue.is_role_valid_for(value, level)), None)
     return render(request, "access/_role_allows.html#body", role_allows_context(role, level))
+
+
+# -- time-limited roles: Extend and End now -------------------------------------------------------------
+
+
+def _time_limited_binding(request, company, pk):
+    """A role binding of the company (on it, its projects or environments) from the URL, with where to go
+    back to: 404 for another company's; those who may not edit that role are refused like on its page."""
+    company = company_for(request, company, section="iam")
+    binding = selectors.company_binding(company, pk)
+    if binding is None:
+        raise Http404("No such role.")
+    if binding.level == Level.COMPANY:
+        company_for(request, company.slug, manage=True, section="iam")
+        return binding, reverse("company_iam", args=[company.slug]), {"company": company}
+    project = project_for(request, company.slug, binding.resource.ancestor(Level.PROJECT).slug, manage=True)
+    back = reverse("project_iam", args=[company.slug, project.slug])
+    return binding, back, {"company": company, "project": project, "need": MANAGE_PROJECT}
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def binding_ends(request, company, pk, change: str):
+    """Extend (`change` "extend": a new end) or End now ("end") a time-limited role."""
+    binding, back, where = _time_limited_binding(request, company, pk)
+    if change == "extend":
+        form = ExtendForm(request.POST or None, initial=ExtendForm.initial_until(binding))
+    else:
+        form = forms.Form(request.POST if request.method == "POST" else None)  # End now posts no fields
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = _ends_change(request.user, binding, form)
+        except ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            return done_or_leave(request, message, redirect_to=back, **where)
+    context = {**where, "binding": binding, "subject_name": subject_name(binding.subject), "form": form}
+    return render(request, partial(request, f"access/binding_{change}.html"), {**context, "back": back})
+
+
+def _ends_change(actor, binding, form) -> str:
+    """Runs the Extend or End now of `binding`; returns what happened, in words."""
+    role = f"{possessive(subject_name(binding.subject))} {catalogue.role_label(binding.role)} role on {binding.resource}"
+    if isinstance(form, ExtendForm):
+        binding_extend(actor=actor, binding=binding, until=form.role_until())
+        return f"{role} now ends {moment(form.role_until())}."
+    binding_end(actor=actor, binding=binding)
+    after = catalogue.role_label(binding.role_after)
+    return f"{role} ended; {after} holds again." if after else f"{role} ended."

@@ -11,13 +11,16 @@ import json
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.utils import timezone
 from ninja import Query, Router
 from ninja.errors import HttpError
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
+from iam_portal.access.preview import change_preview
 from iam_portal.access.resolver import AccessResolver
 from iam_portal.access.services import (
+    MAX_UNTIL,
     UNCHANGED,
     company_direct_access_remove,
     roles_edit,
@@ -51,6 +54,8 @@ nothing (one refusal changes nothing). Body `EditIAMRole`:
 
 - `role`: the new company role (guest, reporter, developer, maintainer, project-admin, company-owner).
   Omitted or `""`: the company role is unchanged.
+- `until` (optional, RFC 3339 with an offset, in the future): the roles set by this request end then and
+  the role each replaced (or none) holds again; the lists answer each role's `until` (null when lasting).
 - `projectsRole[]`: for each `projectId` (the project slug):
   - `role` omitted: the project role is unchanged;
   - `role: ""`: the project role is removed, **unless** `environmentsRole` is sent in the same entry
@@ -125,6 +130,34 @@ def list_response(items: list, page: selectors.PageRequest | None) -> JsonRespon
 def done(message: str, **extra) -> JsonResponse:
     """The acknowledgement of a write. Sent as is: the schemas describe it for the docs."""
     return JsonResponse({"statusCode": 200, "message": message, **extra})
+
+
+DRY_RUN = (
+    " With `dryRun=true` nothing is saved: the answer is what the write would change, "
+    '`{"dryRun": true, "changes": [{"identity", "resource", "level", "before", "after", "gained", "lost", '
+    '"losesAllAccess"}]}` (per identity it affects, per company, project and environment whose role or '
+    "keys would change), and a refusal answers as the write would."
+)
+
+
+def query_flag(value: str | None, name: str) -> bool:
+    """A true/false query parameter (true, 1, false, 0; absent or empty: false), or a 400."""
+    flag = (value or "false").strip().lower()
+    if flag not in ("true", "1", "false", "0"):
+        raise HttpError(400, f"{name} must be true or false")
+    return flag in ("true", "1")
+
+
+def write(company: Company, dry_run: str | None, run, answer, *, subjects=(), created=None) -> JsonResponse:
+    """Run the write `run` and answer `answer(its result)`; with dryRun=true instead run it dry
+    (`access.preview.change_preview`, `subjects` and `created` as there) and answer what it would change.
+    The flag is read first: a bad one changes nothing. A refusal answers as the write would."""
+    if not query_flag(dry_run, "dryRun"):
+        return answer(run())
+    preview = change_preview(company=company, subjects=subjects, run=run, created=created)
+    if preview.refused is not None:
+        raise preview.refused
+    return JsonResponse(preview.as_json())
 
 
 # -- lists -----------------------------------------------------------------------------------------
@@ -275,11 +308,25 @@ def company_identity(request, companyId: str, kind: str, identifier: str):
     return company, identity
 
 
-def _edit_roles(request, companyId: str, kind: str, identifier: str, body: schemas.EditIAMRole):
+def _edit_roles(request, companyId: str, kind: str, identifier: str, body: schemas.EditIAMRole, dry_run):
     company, subject = company_identity(request, companyId, kind, identifier)
     company_role, plan = _role_plan(company, body)
-    roles_edit(actor=request.auth, company=company, subject=subject, company_role=company_role, projects=plan)
-    return done(ROLES_UPDATED)
+    if body.until is not None and not timezone.now() < body.until <= timezone.now() + MAX_UNTIL:
+        raise HttpError(400, "until must be in the future, within 10 years")
+    return write(
+        company,
+        dry_run,
+        lambda: roles_edit(
+            actor=request.auth,
+            company=company,
+            subject=subject,
+            company_role=company_role,
+            projects=plan,
+            until=body.until,
+        ),
+        lambda _: done(ROLES_UPDATED),
+        subjects=[subject],
+    )
 
 
 def _roles_patch(path: str, kind: str):
@@ -288,23 +335,29 @@ def _roles_patch(path: str, kind: str):
         COMPANY + path,
         response={200: schemas.Done, **ERRORS},
         summary=f"Edit a {kind}'s roles",
-        description=EDIT_RULES,
+        description=EDIT_RULES + DRY_RUN,
     )
 
 
 @_roles_patch("/users/{userId}", "user")
-def user_roles_edit(request, companyId: str, userId: str, body: schemas.EditIAMRole):
-    return _edit_roles(request, companyId, "user", userId, body)
+def user_roles_edit(
+    request, companyId: str, userId: str, body: schemas.EditIAMRole, dryRun: str | None = None
+):
+    return _edit_roles(request, companyId, "user", userId, body, dryRun)
 
 
 @_roles_patch("/groups/{groupId}", "group")
-def group_roles_edit(request, companyId: str, groupId: str, body: schemas.EditIAMRole):
-    return _edit_roles(request, companyId, "group", groupId, body)
+def group_roles_edit(
+    request, companyId: str, groupId: str, body: schemas.EditIAMRole, dryRun: str | None = None
+):
+    return _edit_roles(request, companyId, "group", groupId, body, dryRun)
 
 
 @_roles_patch("/service-accounts/{clientId}", "service account")
-def service_account_roles_edit(request, companyId: str, clientId: str, body: schemas.EditIAMRole):
-    return _edit_roles(request, companyId, "service account", clientId, body)
+def service_account_roles_edit(
+    request, companyId: str, clientId: str, body: schemas.EditIAMRole, dryRun: str | None = None
+):
+    return _edit_roles(request, companyId, "service account", clientId, body, dryRun)
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -315,13 +368,18 @@ def service_account_roles_edit(request, companyId: str, clientId: str, body: sch
     response={200: schemas.Done, **ERRORS},
     summary="Add an existing Console user to the company",
     description="Gives the Console account with this `email` a direct company `role`. Accounts are not "
-    "created here: an unknown email is 400 and nothing is added.",
+    "created here: an unknown email is 400 and nothing is added." + DRY_RUN,
 )
-def user_add(request, companyId: str, body: schemas.UserAdd):
+def user_add(request, companyId: str, body: schemas.UserAdd, dryRun: str | None = None):
     company = visible_company(request, companyId)
     role = checked_role(body.role, Level.COMPANY)
-    user = company_user_add(actor=request.auth, company=company, email=body.email, role=role)
-    return done(f"user {user.email} added to {company.slug} company", userId=str(user.pk))
+    return write(
+        company,
+        dryRun,
+        lambda: company_user_add(actor=request.auth, company=company, email=body.email, role=role),
+        lambda user: done(f"user {user.email} added to {company.slug} company", userId=str(user.pk)),
+        created=lambda user: [user],
+    )
 
 
 @router.delete(
@@ -330,21 +388,21 @@ def user_add(request, companyId: str, body: schemas.UserAdd):
     summary="Remove a user from the company",
     description="With `removeFromGroups=true`: full removal, the user's direct roles on the company, its "
     "projects and environments, and every membership of the company's groups. Without it: the direct "
-    "roles only; group memberships stay, so access may remain through groups.",
+    "roles only; group memberships stay, so access may remain through groups." + DRY_RUN,
 )
-def user_remove(request, companyId: str, userId: str, removeFromGroups: str | None = None):
-    flag = (removeFromGroups or "false").strip().lower()
-    if flag not in ("true", "1", "false", "0"):
-        raise HttpError(400, "removeFromGroups must be true or false")
-    company = visible_company(request, companyId)
-    user = selectors.company_user(company, userId)
-    if user is None:
-        raise _not_found("user", userId, company)
-    if flag in ("true", "1"):
-        company_user_remove(actor=request.auth, company=company, user=user)
-    else:
-        company_direct_access_remove(actor=request.auth, company=company, user=user)
-    return done(f"user {userId} successfully removed")
+def user_remove(
+    request, companyId: str, userId: str, removeFromGroups: str | None = None, dryRun: str | None = None
+):
+    from_groups = query_flag(removeFromGroups, "removeFromGroups")
+    company, user = company_identity(request, companyId, "user", userId)
+    remove = company_user_remove if from_groups else company_direct_access_remove
+    return write(
+        company,
+        dryRun,
+        lambda: remove(actor=request.auth, company=company, user=user),
+        lambda _: done(f"user {userId} successfully removed"),
+        subjects=[user],
+    )
 
 
 # -- groups ----------------------------------------------------------------------------------------
@@ -355,19 +413,21 @@ def user_remove(request, companyId: str, userId: str, removeFromGroups: str | No
     response={200: schemas.Done, **ERRORS},
     summary="Create a group",
     description="A group with a company `role` and optional `members` (emails of existing Console "
-    "accounts; one unknown email creates nothing). Answers the new group's `_id`.",
+    "accounts; one unknown email creates nothing). Answers the new group's `_id`." + DRY_RUN,
 )
-def group_add(request, companyId: str, body: schemas.GroupCreate):
+def group_add(request, companyId: str, body: schemas.GroupCreate, dryRun: str | None = None):
     company = visible_company(request, companyId)
     role = checked_role(body.role, Level.COMPANY)
-    group = group_create(
-        actor=request.auth,
-        company=company,
-        name=checked_name(body.name),
-        role=role,
-        member_emails=body.members,
+    name = checked_name(body.name)
+    return write(
+        company,
+        dryRun,
+        lambda: group_create(
+            actor=request.auth, company=company, name=name, role=role, member_emails=body.members
+        ),
+        lambda group: done(f"group {group.name} added to {company.slug} company", _id=str(group.pk)),
+        created=lambda group: [group, *group.members.order_by("email")],
     )
-    return done(f"group {group.name} added to {company.slug} company", _id=str(group.pk))
 
 
 def _group_of(request, companyId: str, groupId: str):
@@ -378,24 +438,37 @@ def _group_of(request, companyId: str, groupId: str):
     COMPANY + "/groups/{groupId}",
     response={200: schemas.Done, **ERRORS},
     summary="Delete a group",
-    description="Deletes the group, its roles and its memberships.",
+    description="Deletes the group, its roles and its memberships." + DRY_RUN,
 )
-def group_remove(request, companyId: str, groupId: str):
-    _company, group = _group_of(request, companyId, groupId)
-    group_delete(actor=request.auth, group=group)
-    return done(f"group {groupId} successfully removed")
+def group_remove(request, companyId: str, groupId: str, dryRun: str | None = None):
+    company, group = _group_of(request, companyId, groupId)
+    return write(
+        company,
+        dryRun,
+        lambda: group_delete(actor=request.auth, group=group),
+        lambda _: done(f"group {groupId} successfully removed"),
+        subjects=[group],
+    )
 
 
 @router.post(
     COMPANY + "/groups/{groupId}/members",
     response={200: schemas.Done, **ERRORS},
     summary="Add members to a group",
-    description="`emails` of existing Console accounts (at least one). One unknown email adds nobody.",
+    description="`emails` of existing Console accounts (at least one). One unknown email adds nobody."
+    + DRY_RUN,
 )
-def group_members_post(request, companyId: str, groupId: str, body: schemas.GroupMembersAdd):
-    _company, group = _group_of(request, companyId, groupId)
-    group_members_add(actor=request.auth, group=group, emails=body.emails)
-    return done("the users have been added to the group")
+def group_members_post(
+    request, companyId: str, groupId: str, body: schemas.GroupMembersAdd, dryRun: str | None = None
+):
+    company, group = _group_of(request, companyId, groupId)
+    return write(
+        company,
+        dryRun,
+        lambda: group_members_add(actor=request.auth, group=group, emails=body.emails),
+        lambda _: done("the users have been added to the group"),
+        subjects=[group],
+    )
 
 
 @router.delete(
@@ -403,15 +476,22 @@ def group_members_post(request, companyId: str, groupId: str, body: schemas.Grou
     response={200: schemas.Done, **ERRORS},
     summary="Remove members from a group",
     description='A JSON body `{"memberIds": [userId, …]}` (at least one). All or nothing: an id that is '
-    "not a user of the company is 404, one that is not a member of the group 400.",
+    "not a user of the company is 404, one that is not a member of the group 400." + DRY_RUN,
 )
-def group_members_delete(request, companyId: str, groupId: str, body: schemas.GroupMembersRemove):
+def group_members_delete(
+    request, companyId: str, groupId: str, body: schemas.GroupMembersRemove, dryRun: str | None = None
+):
     company, group = _group_of(request, companyId, groupId)
     users, missing = selectors.company_users_by_id(company, body.memberIds)
     if missing:
         raise _not_found("user", missing[0], company)
-    group_members_remove(actor=request.auth, group=group, users=users)
-    return done("the users have been removed from the group")
+    return write(
+        company,
+        dryRun,
+        lambda: group_members_remove(actor=request.auth, group=group, users=users),
+        lambda _: done("the users have been removed from the group"),
+        subjects=users,
+    )
 
 
 # -- service accounts ------------------------------------------------------------------------------
@@ -425,9 +505,11 @@ def group_members_delete(request, companyId: str, groupId: str, body: schemas.Gr
     "clientIdIssuedAt, company}`: the secret is shown this once and only its SHA-256 is kept. "
     "private_key_jwt needs `publicKey`, an RSA public key (2048 bits or more) as a JWK object (its `kid` is "
     "kept; without one the RFC 7638 thumbprint is the key id) or a PEM string, and answers "
-    "`{clientId, clientIdIssuedAt}`.",
+    "`{clientId, clientIdIssuedAt}`." + DRY_RUN,
 )
-def service_account_add(request, companyId: str, body: schemas.ServiceAccountCreate):
+def service_account_add(
+    request, companyId: str, body: schemas.ServiceAccountCreate, dryRun: str | None = None
+):
     company = visible_company(request, companyId)
     role = checked_role(body.role, Level.COMPANY)
     jwt_method = body.tokenEndpointAuthMethod == ServiceAccount.AuthMethod.PRIVATE_KEY_JWT
@@ -438,14 +520,24 @@ def service_account_add(request, companyId: str, body: schemas.ServiceAccountCre
     public_key = body.publicKey or ""
     if isinstance(public_key, schemas.PublicJWK):
         public_key = json.dumps(public_key.model_dump(exclude_none=True))
-    created = service_account_create(
-        actor=request.auth,
-        company=company,
-        name=checked_name(body.name),
-        role=role,
-        auth_method=body.tokenEndpointAuthMethod,
-        public_key=public_key,
+    name = checked_name(body.name)
+    return write(
+        company,
+        dryRun,
+        lambda: service_account_create(
+            actor=request.auth,
+            company=company,
+            name=name,
+            role=role,
+            auth_method=body.tokenEndpointAuthMethod,
+            public_key=public_key,
+        ),
+        lambda created: _account_created(company, created, jwt_method),
+        created=lambda created: [created.account],
     )
+
+
+def _account_created(company: Company, created, jwt_method: bool) -> JsonResponse:
     account = created.account
     issued_at = int(account.created_at.timestamp())
     if jwt_method:
@@ -466,12 +558,14 @@ def service_account_add(request, companyId: str, body: schemas.ServiceAccountCre
     COMPANY + "/service-accounts/{clientId}",
     response={200: schemas.Done, **ERRORS},
     summary="Delete a service account",
-    description="Deletes the account and its roles; its access tokens stop working at once.",
+    description="Deletes the account and its roles; its access tokens stop working at once." + DRY_RUN,
 )
-def service_account_remove(request, companyId: str, clientId: str):
-    company = visible_company(request, companyId)
-    account = selectors.company_service_account(company, clientId)
-    if account is None:
-        raise _not_found("service account", clientId, company)
-    service_account_delete(actor=request.auth, account=account)
-    return done(f"service account {clientId} successfully removed")
+def service_account_remove(request, companyId: str, clientId: str, dryRun: str | None = None):
+    company, account = company_identity(request, companyId, "service account", clientId)
+    return write(
+        company,
+        dryRun,
+        lambda: service_account_delete(actor=request.auth, account=account),
+        lambda _: done(f"service account {clientId} successfully removed"),
+        subjects=[account],
+    )

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 
 def _no_nul(value: str) -> str:
@@ -50,11 +50,13 @@ class Done(BaseModel):
 class EnvironmentRoles(BaseModel):
     envId: str
     roles: list[str]
+    until: str | None = Field(description="When this time-limited role ends (RFC 3339); null when it lasts.")
 
 
 class ProjectRoles(BaseModel):
     id: str = Field(alias="_id", description="The project id (slug).")
     roles: list[str] = Field(description="The identity's own project role (empty when it has none).")
+    until: str | None = Field(description="When this time-limited role ends (RFC 3339); null when it lasts.")
     environments: list[EnvironmentRoles]
 
 
@@ -63,6 +65,7 @@ class IAMIdentity(BaseModel):
     name: str
     identityType: Literal["user", "group", "serviceaccount"]
     companyRoles: list[str] = Field(description="Direct company roles (empty when access comes from groups).")
+    until: str | None = Field(description="When this time-limited role ends (RFC 3339); null when it lasts.")
     projects: list[ProjectRoles] = Field(description="Filled for the projects named in projectIds only.")
 
 
@@ -71,6 +74,7 @@ class UserGroup(BaseModel):
     name: str
     role: str = Field(description="The group's company role id ('' when it has none).")
     roleId: str
+    until: str | None = Field(description="When this time-limited role ends (RFC 3339); null when it lasts.")
 
 
 class UserIdentity(BaseModel):
@@ -79,6 +83,7 @@ class UserIdentity(BaseModel):
     fullname: str
     name: str
     companyRoles: list[str]
+    until: str | None = Field(description="When this time-limited role ends (RFC 3339); null when it lasts.")
     lastLogin: str = Field(description="RFC 3339, or '' when the user never signed in.")
     groups: list[UserGroup]
 
@@ -95,6 +100,7 @@ class GroupIdentity(BaseModel):
     name: str
     role: str
     roleId: str
+    until: str | None = Field(description="When this time-limited role ends (RFC 3339); null when it lasts.")
     members: list[GroupMember]
 
 
@@ -103,6 +109,7 @@ class ServiceAccountIdentity(BaseModel):
     name: str
     authMethod: Literal["client_secret_basic", "private_key_jwt"]
     companyRoles: list[str]
+    until: str | None = Field(description="When this time-limited role ends (RFC 3339); null when it lasts.")
     lastLogin: str
 
 
@@ -177,6 +184,12 @@ class ProjectRoleEdit(Input):
 class EditIAMRole(Input):
     role: RoleText | None = Field(None, description="Company role; omitted or '' leaves it unchanged.")
     projectsRole: list[ProjectRoleEdit] | None = Field(None, max_length=MAX_ITEMS)
+    until: AwareDatetime | None = Field(
+        None,
+        description="RFC 3339 with an offset, in the future: the roles this request sets end then, and the "
+        "role each replaced (or none) holds again. Omitted: they last (a company role sent again becomes "
+        "lasting). Project and environment roles sent as they already are keep their own end.",
+    )
 
 
 # -- me and decisions --------------------------------------------------------------------------------

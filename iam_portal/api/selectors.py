@@ -15,9 +15,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import timezone
 
 from iam_portal.access import catalogue, selectors
-from iam_portal.access.models import RoleBinding
+from iam_portal.access.models import RoleBinding, effective_role_expression
 from iam_portal.access.subjects import GROUP, SERVICE_ACCOUNT, USER, company_users, with_company_role
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
@@ -38,6 +39,11 @@ def rfc3339(moment: datetime.datetime | None) -> str:
 
 def _roles(role: str | None) -> list[str]:
     return [role] if role else []
+
+
+def _until(moment: datetime.datetime | None) -> str | None:
+    """When a time-limited role ends (RFC 3339), None for a lasting one."""
+    return rfc3339(moment) if moment else None
 
 
 # -- pages -------------------------------------------------------------------------------------------
@@ -130,22 +136,22 @@ def company_identities(
     """
     querysets = selectors.identity_querysets(company)
     fields = {
-        USER: ("pk", "display", "company_role"),
-        GROUP: ("pk", "name", "company_role"),
-        SERVICE_ACCOUNT: ("pk", "name", "company_role", "client_id"),
+        USER: ("pk", "display", "company_role", "company_until"),
+        GROUP: ("pk", "name", "company_role", "company_until"),
+        SERVICE_ACCOUNT: ("pk", "name", "company_role", "company_until", "client_id"),
     }
-    rows: list[tuple[str, int, str, str | None, str]] = []
+    rows: list[tuple] = []
     for kind in (USER, GROUP, SERVICE_ACCOUNT):
         if kind not in kinds:
             continue
         for values in querysets[kind].order_by("sort_name", "pk").values_list(*fields[kind]):
-            pk, name, role = values[:3]
-            identity_id = values[3] if kind == SERVICE_ACCOUNT else str(pk)
-            rows.append((kind, pk, name, role, identity_id))
+            pk, name, role, until = values[:4]
+            identity_id = values[4] if kind == SERVICE_ACCOUNT else str(pk)
+            rows.append((kind, pk, name, role, until, identity_id))
 
     held = _project_roles(company, projects, with_groups=with_access_only) if projects else None
     items = []
-    for kind, pk, name, role, identity_id in rows:
+    for kind, pk, name, role, until, identity_id in rows:
         entries = []
         if held is not None:
             own = held.roles.get((kind, pk), {})
@@ -160,6 +166,7 @@ def company_identities(
                 "name": name,
                 "identityType": API_TYPE[kind],
                 "companyRoles": _roles(role),
+                "until": _until(until),
                 "projects": entries,
             }
         )
@@ -167,17 +174,21 @@ def company_identities(
 
 
 def _project_entry(project: Project, roles: dict) -> dict:
-    environments = sorted(value for key, value in roles.items() if key != "project")
+    environments = sorted(value for key, value in roles.items() if key not in ("project", "until"))
     return {
         "_id": project.slug,
         "roles": _roles(roles.get("project")),
-        "environments": [{"envId": env_id, "roles": [role]} for env_id, role in environments],
+        "until": _until(roles.get("until")),
+        "environments": [
+            {"envId": env_id, "roles": [role], "until": _until(until)} for env_id, role, until in environments
+        ],
     }
 
 
 @dataclass
 class _HeldRoles:
-    # (kind, pk) → {project pk → {"project": role, env pk: (env_id, role)}}
+    # (kind, pk) → {project pk → {"project": role, "until": its end, env pk: (env_id, role, its end)}}, the
+    # roles in effect now
     roles: dict
     groups_of_user: dict  # user pk → [group pk]
     group_company_roles: dict  # group pk → role
@@ -204,27 +215,24 @@ def _project_roles(company: Company, projects: list[Project], *, with_groups: bo
     the company's memberships and group company roles (two more)."""
     roles: dict = defaultdict(lambda: defaultdict(dict))
     here = Q(project__in=projects) | Q(environment__project__in=projects)
-    for role, user_id, group_id, account_id, project_id, env_pk, env_project_id, env_id in (
-        RoleBinding.objects.filter(here)
-        .values_list(
-            "role",
-            "user_id",
-            "group_id",
-            "service_account_id",
-            "project_id",
-            "environment_id",
-            "environment__project_id",
-            "environment__env_id",
-        )
-        .order_by()
-    ):
+    now = timezone.now()
+    for binding in RoleBinding.objects.filter(here).select_related("environment").order_by():
+        role = binding.role_at(now)
+        if role is None:
+            continue
+        until = binding.until if binding.until is not None and binding.until > now else None
         subject = (
-            (USER, user_id) if user_id else (GROUP, group_id) if group_id else (SERVICE_ACCOUNT, account_id)
+            (USER, binding.user_id)
+            if binding.user_id
+            else (GROUP, binding.group_id)
+            if binding.group_id
+            else (SERVICE_ACCOUNT, binding.service_account_id)
         )
-        if project_id:
-            roles[subject][project_id]["project"] = role
+        if binding.project_id:
+            roles[subject][binding.project_id] |= {"project": role, "until": until}
         else:
-            roles[subject][env_project_id][env_pk] = (env_id, role)
+            environment = binding.environment
+            roles[subject][environment.project_id][environment.pk] = (environment.env_id, role, until)
     groups_of_user: dict = defaultdict(list)
     group_company_roles: dict = {}
     if with_groups:
@@ -233,7 +241,9 @@ def _project_roles(company: Company, projects: list[Project], *, with_groups: bo
         ):
             groups_of_user[user_id].append(group_id)
         group_company_roles = dict(
-            RoleBinding.objects.filter(company=company, group__isnull=False).values_list("group_id", "role")
+            RoleBinding.objects.filter(company=company, group__isnull=False)
+            .annotate(role_now=effective_role_expression(timezone.now()))
+            .values_list("group_id", "role_now")
         )
     return _HeldRoles(roles, groups_of_user, group_company_roles)
 
@@ -241,13 +251,13 @@ def _project_roles(company: Company, projects: list[Project], *, with_groups: bo
 # -- GET users, groups, service-accounts ----------------------------------------------------------------
 
 
-def _group_roles(company: Company) -> dict[int, tuple[str, str]]:
-    """group pk → (name, company role or "") for every group of the company: one query."""
+def _group_roles(company: Company) -> dict[int, tuple[str, str, str | None]]:
+    """group pk → (name, company role or "", its end) for every group of the company: one query."""
     return {
-        pk: (name, role or "")
-        for pk, name, role in with_company_role(Group.objects.filter(company=company), company).values_list(
-            "pk", "name", "company_role"
-        )
+        pk: (name, role or "", _until(until))
+        for pk, name, role, until in with_company_role(
+            Group.objects.filter(company=company), company
+        ).values_list("pk", "name", "company_role", "company_until")
     }
 
 
@@ -256,13 +266,13 @@ def company_user_identities(company: Company) -> list[dict]:
     users = list(
         selectors.identity_querysets(company, kind=USER)[USER]
         .order_by("sort_name", "pk")
-        .values_list("pk", "email", "full_name", "display", "company_role", "last_login")
+        .values_list("pk", "email", "full_name", "display", "company_role", "company_until", "last_login")
     )
     groups = _group_roles(company)
     # Each group's item is built once and shared by its members; memberships come out in name order.
     group_items = {
-        pk: {"_id": str(pk), "name": name, "role": role, "roleId": role}
-        for pk, (name, role) in groups.items()
+        pk: {"_id": str(pk), "name": name, "role": role, "roleId": role, "until": until}
+        for pk, (name, role, until) in groups.items()
     }
     rank = {pk: n for n, pk in enumerate(sorted(groups, key=lambda g: (groups[g][0].lower(), g)))}
     memberships = (
@@ -278,10 +288,11 @@ def company_user_identities(company: Company) -> list[dict]:
             "fullname": full_name,
             "name": display,
             "companyRoles": _roles(role),
+            "until": _until(until),
             "lastLogin": rfc3339(last_login),
             "groups": groups_of_user.get(pk, []),
         }
-        for pk, email, full_name, display, role, last_login in users
+        for pk, email, full_name, display, role, until, last_login in users
     ]
 
 
@@ -298,13 +309,14 @@ def company_group_identities(company: Company) -> list[dict]:
             {"userId": str(user_id), "email": email, "fullname": full_name, "name": full_name or email}
         )
     items = []
-    for pk, (name, role) in sorted(groups.items(), key=lambda g: (g[1][0].lower(), g[0])):
+    for pk, (name, role, until) in sorted(groups.items(), key=lambda g: (g[1][0].lower(), g[0])):
         items.append(
             {
                 "_id": str(pk),
                 "name": name,
                 "role": role,
                 "roleId": role,
+                "until": until,
                 "members": sorted(members.get(pk, []), key=lambda m: (m["name"].lower(), m["userId"])),
             }
         )
@@ -316,7 +328,7 @@ def company_service_account_identities(company: Company) -> list[dict]:
     accounts = (
         with_company_role(ServiceAccount.objects.filter(company=company), company)
         .order_by("name", "pk")
-        .values_list("client_id", "name", "auth_method", "company_role", "last_login")
+        .values_list("client_id", "name", "auth_method", "company_role", "company_until", "last_login")
     )
     return [
         {
@@ -324,7 +336,8 @@ def company_service_account_identities(company: Company) -> list[dict]:
             "name": name,
             "authMethod": auth_method,
             "companyRoles": _roles(role),
+            "until": _until(until),
             "lastLogin": rfc3339(last_login),
         }
-        for client_id, name, auth_method, role, last_login in accounts
+        for client_id, name, auth_method, role, until, last_login in accounts
     ]

@@ -65,6 +65,8 @@ class AuditContext:
     request_id: str = ""
     client_ip: str = ""
     user_agent: str = ""
+    # A dry run (a preview of a change) is rolled back: nothing it did or was refused goes on record.
+    dry_run: bool = False
 
 
 _DEFAULT = AuditContext()
@@ -73,7 +75,8 @@ _context: ContextVar[AuditContext] = ContextVar("audit_context", default=_DEFAUL
 
 @contextmanager
 def audit_context(**values):
-    """Within the block, events record these (source, request_id, client_ip, user_agent)."""
+    """Within the block, events record these (source, request_id, client_ip, user_agent); dry_run=True
+    marks a change that will be rolled back, whose refusals are not recorded either."""
     token = _context.set(replace(_context.get(), **values))
     try:
         yield

@@ -13,6 +13,7 @@ import json
 from iam_portal.access import catalogue
 from iam_portal.audit.models import Action, ActorKind, AuditEvent, Outcome
 from iam_portal.audit.services import DIGEST_FIELDS
+from iam_portal.dates import moment
 
 # What happened, in the past tense. Fields: {actor} {subject} {subjects} (possessive) {resource} {company}
 # {role} (the new one) {old_role} {name} {old_name} {group} {members} {emails} {what}.
@@ -59,6 +60,26 @@ TRIED = {
     Action.KEY_REPLACED: "replace the public key of {subject}",
     Action.TOKEN_ISSUED: "obtain an access token",
 }
+
+# Time-limited roles: an end moved ("Extend"), and a role ended by a person ("End now") rather than by the
+# clock (expire_grants, whose events keep the DONE sentence without an actor).
+_TIME_LIMITED = {
+    (
+        Action.ROLE_CHANGED,
+        "end moved",
+    ): "{actor} moved the end of {subjects} {role} role on {resource} to {until}",
+    (Action.ROLE_ENDED, "by a person"): "{actor} ended {subjects} {old_role} role on {resource}",
+}
+
+
+def _time_limited_case(event: AuditEvent) -> str:
+    before, after = _side(event.before), _side(event.after)
+    if event.action == Action.ROLE_CHANGED and before.get("role") == after.get("role"):
+        return "end moved"
+    if event.action == Action.ROLE_ENDED and event.actor_kind != ActorKind.COMMAND:
+        return "by a person"
+    return ""
+
 
 ACTORS = {
     ActorKind.COMMAND: "The command line",
@@ -124,6 +145,7 @@ def _values(event: AuditEvent) -> _Values:
         with_role=f" with the {_role(role)} role" if role else "",
         deleted=str(after.get("deleted", UNKNOWN)),
         cutoff=str(after.get("cutoff", UNKNOWN))[:10],
+        until=_text("until", after.get("until")),
     )
 
 
@@ -140,16 +162,23 @@ def event_sentence(event: AuditEvent) -> str:
         what = _fill(attempt, values) if attempt else f"do this: {event.get_action_display().lower()}"
         message = f" — refused: {event.message}" if event.message else " — refused"
         return f"{values['actor']} tried to {what}{message}"
+    template = _TIME_LIMITED.get((event.action, _time_limited_case(event)))
+    if template is not None:
+        return _fill(template, values)
     template = DONE.get(event.action)
     if template is None:
         return f"{values['actor']}: {event.get_action_display()}"
-    return _fill(template, values)
+    # A role given until a moment says so: "… from Developer to Maintainer until 4 Dec 2026, 17:00".
+    ends = event.action != Action.ROLE_ENDED and _side(event.after).get("until")
+    return _fill(template, values) + (f" until {values['until']}" if ends else "")
 
 
 # -- before → after -------------------------------------------------------------------------------
 
 LABELS = {
     "role": "Role",
+    "until": "Until",
+    "then": "Then",
     "company_role": "Company role",
     "project_role": "Project role",
     "environment_roles": "Environment roles",
@@ -168,7 +197,7 @@ LABELS = {
     "kept_from": "Chain now starts at",
     "anchor": "Digest before it",
 }
-ROLE_KEYS = ("role", "company_role", "project_role")
+ROLE_KEYS = ("role", "company_role", "project_role", "then")
 
 
 def _text(key: str, value) -> str:
@@ -177,6 +206,11 @@ def _text(key: str, value) -> str:
         return UNKNOWN
     if key in ROLE_KEYS:
         return _role(value)
+    if key == "until" and isinstance(value, str):
+        try:
+            return moment(datetime.datetime.fromisoformat(value))
+        except ValueError:
+            return value
     if key == "roles" and isinstance(value, list):
         return "; ".join(
             f"{_role(r.get('role'))} on {r.get('on', UNKNOWN)}" if isinstance(r, dict) else str(r)

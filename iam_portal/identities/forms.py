@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from iam_portal.access.catalogue import Level
-from iam_portal.access.forms import ProjectRolesForm, role_field
+from iam_portal.access.forms import ProjectRolesForm, UntilFields, role_field
 from iam_portal.identities.keys import MAX_KEY_TEXT, parse_public_key
 from iam_portal.identities.models import Group, ServiceAccount
 from iam_portal.identities.names import NAME_MAX_LENGTH, name_clean, name_key
@@ -13,7 +13,7 @@ from iam_portal.identities.names import NAME_MAX_LENGTH, name_clean, name_key
 MAX_EMAILS = 500
 
 
-class AddUserForm(forms.Form):
+class AddUserForm(UntilFields):
     email = forms.EmailField(
         label="Email",
         max_length=254,
@@ -21,6 +21,8 @@ class AddUserForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
     role = role_field(Level.COMPANY, label="Company role")
+    field_order = ("email", "role", "ends", "until")
+    until_help = "A company role given until a moment ends then, and with it the access to the company."
 
 
 class EmailListField(forms.CharField):
@@ -84,7 +86,7 @@ class _UniqueNameMixin:
         return name
 
 
-class GroupForm(_UniqueNameMixin, forms.Form):
+class GroupForm(_UniqueNameMixin, UntilFields):
     model, what = Group, "group"
 
     name = forms.CharField(
@@ -98,6 +100,7 @@ class GroupForm(_UniqueNameMixin, forms.Form):
         required=False,
         help_text="Optional. Emails of existing Console accounts, one per line or separated by commas.",
     )
+    field_order = ("name", "role", "ends", "until", "members")
 
     def __init__(self, *args, company, instance: Group | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -188,11 +191,11 @@ class PublicKeyForm(forms.Form):
         return self.cleaned_data["public_key"]
 
 
-class ServiceAccountForm(_UniqueNameMixin, _ServiceAccountFields):
+class ServiceAccountForm(_UniqueNameMixin, _ServiceAccountFields, UntilFields):
     model, what, instance = ServiceAccount, "service account", None
 
     role = role_field(Level.COMPANY, label="Company role")
-    field_order = ("name", "role", "auth_method", "public_key")  # as ProjectAddServiceAccountForm
+    field_order = ("name", "role", "auth_method", "public_key", "ends", "until")  # as the project's form
 
     def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)

@@ -18,6 +18,7 @@ from iam_portal.access.resolver import AccessResolver, Actor, user_or_none
 from iam_portal.access.services import (
     ActionRefused,
     OwnerGuard,
+    Until,
     binding_put,
     binding_write,
     check_grantable,
@@ -26,6 +27,7 @@ from iam_portal.access.services import (
     lost_access_roles_remove,
     operation,
     project_roles_set,
+    replaced_roles,
     require_company_manager,
     roles_summary,
 )
@@ -85,8 +87,9 @@ def _save_named(obj, noun: str, company: Company, **save) -> None:
 
 
 @operation(Action.USER_ADDED)
-def company_user_add(*, actor: Actor, company: Company, email: str, role: str) -> User:
-    """Give an existing Console account access to the company with a direct company role."""
+def company_user_add(*, actor: Actor, company: Company, email: str, role: str, until: Until = None) -> User:
+    """Give an existing Console account access to the company with a direct company role (until a moment:
+    then the role, and the access, end)."""
     access = AccessResolver(actor)
     require_company_manager(access, company)
     lock_company(company)  # two identical requests at once: the second one sees the first one's result
@@ -98,8 +101,8 @@ def company_user_add(*, actor: Actor, company: Company, email: str, role: str) -
             f"{user.email} already has direct access to {company}. Use Edit to change their role."
         )
     check_grantable(access, company, role)
-    binding_write(actor=actor, subject=user, resource=company, role=role)
-    event_record(actor=actor, action=Action.USER_ADDED, company=company, subject=user, after={"role": role})
+    _, after = binding_write(actor=actor, subject=user, resource=company, role=role, until=until)
+    event_record(actor=actor, action=Action.USER_ADDED, company=company, subject=user, after=after)
     return user
 
 
@@ -147,7 +150,13 @@ def _users_for_emails(emails: list[str]) -> list[User]:
 
 @operation(Action.GROUP_CREATED)
 def group_create(
-    *, actor: Actor, company: Company, name: str, role: str | None, member_emails: list[str]
+    *,
+    actor: Actor,
+    company: Company,
+    name: str,
+    role: str | None,
+    member_emails: list[str],
+    until: Until = None,
 ) -> Group:
     """A new group of the company with this company role (None: none yet, as the admin creates it) and these
     members."""
@@ -158,7 +167,7 @@ def group_create(
     members = _users_for_emails(member_emails)
     group = Group(company=company, name=name, created_by=user_or_none(actor))
     _save_named(group, "group", company, force_insert=True)
-    binding_write(actor=actor, subject=group, resource=company, role=role)
+    _, binding = binding_write(actor=actor, subject=group, resource=company, role=role, until=until)
     GroupMembership.objects.bulk_create(
         GroupMembership(group=group, user=u, added_by=user_or_none(actor)) for u in members
     )
@@ -167,21 +176,20 @@ def group_create(
         action=Action.GROUP_CREATED,
         company=company,
         subject=group,
-        after={"name": name, "role": role, "members": [u.email for u in members]},
+        after={"name": name, **(binding or {"role": role}), "members": [u.email for u in members]},
     )
     return group
 
 
 @operation(Action.GROUP_RENAMED)
-def group_update(*, actor: Actor, group: Group, name: str, role: str) -> Group:
+def group_update(*, actor: Actor, group: Group, name: str, role: str, until: Until = None) -> Group:
     """Rename the group and set its company role: each change that happens is recorded on its own."""
     access = AccessResolver(actor)
     company = group.company
     require_company_manager(access, company)
     name = _free_name(Group, "group", company, name, renaming=group)
     with OwnerGuard(company):
-        previous = selectors.binding_role(group, company)
-        check_grantable(access, company, role, previous)
+        check_grantable(access, company, role, *replaced_roles(group, company))
         if group.name != name:
             old_name, group.name = group.name, name
             _save_named(group, "group", company, update_fields=["name", "name_key"])
@@ -193,7 +201,7 @@ def group_update(*, actor: Actor, group: Group, name: str, role: str) -> Group:
                 before={"name": old_name},
                 after={"name": name},
             )
-        binding_put(actor=actor, subject=group, resource=company, role=role)
+        binding_put(actor=actor, subject=group, resource=company, role=role, until=until)
     return group
 
 
@@ -282,7 +290,14 @@ class NewServiceAccount:
 @sensitive_variables("secret")
 @operation(Action.SERVICE_ACCOUNT_CREATED)
 def service_account_create(
-    *, actor: Actor, company: Company, name: str, role: str, auth_method: str, public_key: str = ""
+    *,
+    actor: Actor,
+    company: Company,
+    name: str,
+    role: str,
+    auth_method: str,
+    public_key: str = "",
+    until: Until = None,
 ) -> NewServiceAccount:
     access = AccessResolver(actor)
     require_company_manager(access, company)
@@ -302,13 +317,13 @@ def service_account_create(
     else:
         raise ActionRefused("Choose Client Secret Basic or Private Key JWT.")
     _save_named(account, "service account", company)
-    binding_write(actor=actor, subject=account, resource=company, role=role)
+    _, binding = binding_write(actor=actor, subject=account, resource=company, role=role, until=until)
     event_record(
         actor=actor,
         action=Action.SERVICE_ACCOUNT_CREATED,
         company=company,
         subject=account,
-        after={"name": name, "auth_method": auth_method, "role": role, "client_id": account.client_id},
+        after={"name": name, "auth_method": auth_method, **binding, "client_id": account.client_id},
     )
     return NewServiceAccount(account, secret)
 
@@ -407,14 +422,17 @@ def project_user_add(
     company_role: str,
     project_role: str | None,
     environment_roles: dict[Environment, str | None],
+    until: Until = None,
 ) -> User:
-    user = company_user_add(actor=actor, company=project.company, email=email, role=company_role)
+    """A user added from a project: company access and roles on the project, all ending at `until` if given."""
+    user = company_user_add(actor=actor, company=project.company, email=email, role=company_role, until=until)
     project_roles_set(
         actor=actor,
         project=project,
         subject=user,
         project_role=project_role,
         environment_roles=environment_roles,
+        until=until,
     )
     return user
 
@@ -430,6 +448,7 @@ def project_service_account_add(
     company_role: str,
     project_role: str | None,
     environment_roles: dict[Environment, str | None],
+    until: Until = None,
 ) -> NewServiceAccount:
     created = service_account_create(
         actor=actor,
@@ -438,6 +457,7 @@ def project_service_account_add(
         role=company_role,
         auth_method=auth_method,
         public_key=public_key,
+        until=until,
     )
     project_roles_set(
         actor=actor,
@@ -445,5 +465,6 @@ def project_service_account_add(
         subject=created.account,
         project_role=project_role,
         environment_roles=environment_roles,
+        until=until,
     )
     return created

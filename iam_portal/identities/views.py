@@ -16,14 +16,18 @@ from django.views.decorators.vary import vary_on_headers
 
 from iam_portal.access import catalogue
 from iam_portal.access import selectors as access_selectors
+from iam_portal.access.preview import change_preview
 from iam_portal.access.services import ActionRefused
 from iam_portal.access.shortcuts import (
     MANAGE_COMPANY,
     company_for,
     company_role_choice,
+    company_role_initial,
     done_or_leave,
     last_owner_reason,
+    preview_answer,
     project_for,
+    wants_preview,
     you_would_lose,
 )
 from iam_portal.access.subjects import GROUP, SERVICE_ACCOUNT, USER, company_subject, company_user_count
@@ -69,7 +73,8 @@ def company_user_add(request, company):
     form = AddUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.company_user_add(actor=request.user, company=company, **form.cleaned_data)
+            fields = form.service_kwargs("email", "role")
+            user = services.company_user_add(actor=request.user, company=company, **fields)
         except ActionRefused as refused:
             form.add_error("email", str(refused))
         else:
@@ -90,9 +95,13 @@ def company_user_remove(request, company, pk):
     company = company_for(request, company, manage=True, section="users")
     user = company_subject(company, USER, pk)
     error = None
+
+    def save():
+        return services.company_user_remove(actor=request.user, company=company, user=user)
+
     if request.method == "POST":
         try:
-            services.company_user_remove(actor=request.user, company=company, user=user)
+            save()
         except ActionRefused as refused:
             error = str(refused)
         else:
@@ -117,6 +126,7 @@ def company_user_remove(request, company, pk):
         "groups": access_selectors.user_groups_in(company, user),
         "you_lose": you_lose,
         "last_owner": last_owner_reason(company, without_user=user),
+        "preview": change_preview(company=company, subjects=[user], run=save),
     }
     return render(request, partial(request, "identities/user_remove.html"), context)
 
@@ -158,6 +168,7 @@ def group_create(request, company):
                 name=data["name"],
                 role=data["role"],
                 member_emails=data["members"],
+                until=form.role_until(),
             )
         except ActionRefused as refused:
             form.add_error(None, str(refused))
@@ -204,17 +215,21 @@ def group_edit(request, company, group):
         request.POST or None,
         company=company,
         instance=group,
-        initial={"name": group.name, "role": access_selectors.binding_role(group, company)},
+        initial=company_role_initial(access_selectors.binding_of(group, company)) | {"name": group.name},
     )
     you_lose = company_role_choice(request, company, group, form.fields["role"])  # said before saving
+
+    def save():
+        data = form.cleaned_data
+        return services.group_update(
+            actor=request.user, group=group, name=data["name"], role=data["role"], until=form.role_until()
+        )
+
+    if wants_preview(request):
+        return preview_answer(request, company=company, subjects=[group], run=save, form=form)
     if request.method == "POST" and form.is_valid():
         try:
-            services.group_update(
-                actor=request.user,
-                group=group,
-                name=form.cleaned_data["name"],
-                role=form.cleaned_data["role"],
-            )
+            save()
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
@@ -240,10 +255,16 @@ def group_add_members(request, company, group):
     company = company_for(request, company, manage=True, section="groups")
     group = company_subject(company, GROUP, group)
     form = AddMembersForm(request.POST or None)
+
+    def save():
+        return services.group_members_add(actor=request.user, group=group, emails=form.cleaned_data["emails"])
+
+    if wants_preview(request):
+        return preview_answer(request, company=company, subjects=[group], run=save, form=form)
     if request.method == "POST" and form.is_valid():
         emails = form.cleaned_data["emails"]
         try:
-            added = services.group_members_add(actor=request.user, group=group, emails=emails)
+            added = save()
         except ActionRefused as refused:
             form.add_error("emails", str(refused))
         else:
@@ -273,9 +294,13 @@ def group_remove_member(request, company, group, user):
     group = company_subject(company, GROUP, group)
     member = selectors.group_member(group, user)
     error = None
+
+    def save():
+        return services.group_member_remove(actor=request.user, group=group, user=member)
+
     if request.method == "POST":
         try:
-            services.group_member_remove(actor=request.user, group=group, user=member)
+            save()
         except ActionRefused as refused:
             error = str(refused)
         else:
@@ -301,6 +326,7 @@ def group_remove_member(request, company, group, user):
         **left,
         "you_lose": you_lose,
         "last_owner": last_owner_reason(company, without_membership=(group, member)),
+        "preview": change_preview(company=company, subjects=[member], run=save),
     }
     return render(request, partial(request, "identities/group_remove_member.html"), context)
 
@@ -314,10 +340,14 @@ def group_delete(request, company, group):
     company = company_for(request, company, manage=True, section="groups")
     group = company_subject(company, GROUP, group)
     error = None
+
+    def save():
+        return services.group_delete(actor=request.user, group=group)
+
     if request.method == "POST":
         pk = group.pk
         try:
-            services.group_delete(actor=request.user, group=group)
+            save()
         except ActionRefused as refused:
             error = str(refused)
             group = company_subject(
@@ -349,6 +379,7 @@ def group_delete(request, company, group):
         **losses,
         "you_lose": you_lose,
         "last_owner": last_owner_reason(company, without_group=group),
+        "preview": change_preview(company=company, subjects=[group], run=save),
     }
     return render(request, partial(request, "identities/group_delete.html"), context)
 
@@ -389,9 +420,8 @@ def service_account_add(request, company):
     context = {"company": company, "form": form, "next": back}
     if request.method == "POST" and form.is_valid():
         try:
-            created = services.service_account_create(
-                actor=request.user, company=company, **form.cleaned_data
-            )
+            fields = form.service_kwargs("name", "role", "auth_method", "public_key")
+            created = services.service_account_create(actor=request.user, company=company, **fields)
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
@@ -409,9 +439,13 @@ def service_account_delete(request, company, pk, *, back: str = "company_service
     company = company_for(request, company, manage=True, section=section)
     account = company_subject(company, SERVICE_ACCOUNT, pk)
     error = None
+
+    def save():
+        return services.service_account_delete(actor=request.user, account=account)
+
     if request.method == "POST":
         try:
-            services.service_account_delete(actor=request.user, account=account)
+            save()
         except ActionRefused as refused:
             error = str(refused)
         else:
@@ -425,6 +459,7 @@ def service_account_delete(request, company, pk, *, back: str = "company_service
         "account": account,
         "error": error,
         "bindings": access_selectors.company_bindings_listed(account, company),
+        "preview": change_preview(company=company, subjects=[account], run=save),
     }
     return render(request, partial(request, "identities/service_account_delete.html"), context)
 
@@ -493,6 +528,7 @@ def project_user_add(request, company, project):
                 company_role=form.cleaned_data["company_role"],
                 project_role=form.project_role(),
                 environment_roles=form.environment_roles(),
+                until=form.role_until(),
             )
         except ActionRefused as refused:
             unknown = services.find_account(form.cleaned_data["email"]) is None
@@ -514,6 +550,7 @@ def _offer_project_roles(request, project, member, form) -> HttpResponse:
     loads it into the open dialog without touching the page's URL; without JavaScript it is a redirect."""
     roles = {"project_role": form.cleaned_data["project_role"], "offered": "1"}
     roles |= {form.env_field(env): form.cleaned_data[form.env_field(env)] for env in form.environments}
+    roles |= {name: request.POST.get(name, "") for name in ("ends", "until")}  # the end chosen, too
     url = reverse("project_role_edit", args=[project.company.slug, project.slug, USER, member.pk])
     url += "?" + urlencode(roles)
     if not request.htmx:
@@ -543,6 +580,7 @@ def project_service_account_add(request, company, project):
                 company_role=form.cleaned_data["company_role"],
                 project_role=form.project_role(),
                 environment_roles=form.environment_roles(),
+                until=form.role_until(),
             )
         except ActionRefused as refused:
             form.add_error(None, str(refused))

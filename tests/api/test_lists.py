@@ -50,6 +50,7 @@ def test_identities_lists_every_kind_with_direct_company_roles(api, demo, token,
             "name": n,
             "identityType": "user",
             "companyRoles": [r],
+            "until": None,
             "projects": [],
         }
         for u, n, r in users
@@ -60,6 +61,7 @@ def test_identities_lists_every_kind_with_direct_company_roles(api, demo, token,
             "name": "Acme Developers",
             "identityType": "group",
             "companyRoles": ["developer"],
+            "until": None,
             "projects": [],
         }
     )
@@ -74,6 +76,7 @@ def test_identities_lists_every_kind_with_direct_company_roles(api, demo, token,
                 "name": account.name,
                 "identityType": "serviceaccount",
                 "companyRoles": [role],
+                "until": None,
                 "projects": [],
             }
         )
@@ -124,17 +127,23 @@ def test_project_listing_carries_project_and_environment_roles(api, demo, token,
         {
             "_id": "webshop",
             "roles": ["developer"],
-            "environments": [{"envId": "staging", "roles": ["maintainer"]}],
+            "until": None,
+            "environments": [{"envId": "staging", "roles": ["maintainer"], "until": None}],
         }
     ]
     assert by_id[str(demo.user("pm").pk)]["projects"] == [
-        {"_id": "webshop", "roles": ["project-admin"], "environments": []}
+        {"_id": "webshop", "roles": ["project-admin"], "until": None, "environments": []}
     ]
     assert by_id[str(demo.developers.pk)]["projects"] == [
-        {"_id": "webshop", "roles": ["reporter"], "environments": []}
+        {"_id": "webshop", "roles": ["reporter"], "until": None, "environments": []}
     ]
     assert by_id[demo.deployer.client_id]["projects"] == [
-        {"_id": "webshop", "roles": [], "environments": [{"envId": "production", "roles": ["maintainer"]}]}
+        {
+            "_id": "webshop",
+            "roles": [],
+            "until": None,
+            "environments": [{"envId": "production", "roles": ["maintainer"], "until": None}],
+        }
     ]
     assert by_id[bot.client_id]["projects"] == []
 
@@ -199,9 +208,16 @@ def test_users_list(api, demo, token):
         "fullname": "Jun One",
         "name": "Jun One",
         "companyRoles": ["guest"],
+        "until": None,
         "lastLogin": "2026-01-02T03:04:05.678Z",
         "groups": [
-            {"_id": str(group.pk), "name": "Acme Developers", "role": "developer", "roleId": "developer"}
+            {
+                "_id": str(group.pk),
+                "name": "Acme Developers",
+                "role": "developer",
+                "roleId": "developer",
+                "until": None,
+            }
         ],
     }
     assert items[0]["lastLogin"] == ""
@@ -224,6 +240,7 @@ def test_groups_list(api, demo, token):
             "name": "Acme Developers",
             "role": "developer",
             "roleId": "developer",
+            "until": None,
             "members": [
                 {
                     "userId": str(demo.user("junior1").pk),
@@ -239,7 +256,7 @@ def test_groups_list(api, demo, token):
                 },
             ],
         },
-        {"_id": str(empty.pk), "name": "Empty crew", "role": "", "roleId": "", "members": []},
+        {"_id": str(empty.pk), "name": "Empty crew", "role": "", "roleId": "", "until": None, "members": []},
     ]
 
 
@@ -255,6 +272,7 @@ def test_service_accounts_list(api, demo, token, bot):
             "name": "ci-deployer",
             "authMethod": "private_key_jwt",
             "companyRoles": ["maintainer"],
+            "until": None,
             "lastLogin": "",
         },
         {
@@ -262,6 +280,7 @@ def test_service_accounts_list(api, demo, token, bot):
             "name": "metrics-reader",
             "authMethod": "client_secret_basic",
             "companyRoles": ["reporter"],
+            "until": None,
             "lastLogin": "2026-05-06T07:08:09.000Z",
         },
         {
@@ -269,6 +288,7 @@ def test_service_accounts_list(api, demo, token, bot):
             "name": "owner-bot",
             "authMethod": "client_secret_basic",
             "companyRoles": ["company-owner"],
+            "until": None,
             "lastLogin": bot.account.last_login.astimezone(datetime.UTC)
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),

@@ -152,7 +152,8 @@ def test_miactl_end_to_end_then_the_portal_shows_it(demo):
         {
             "_id": "webshop",
             "roles": ["developer"],
-            "environments": [{"envId": "production", "roles": ["reporter"]}],
+            "until": None,
+            "environments": [{"envId": "production", "roles": ["reporter"], "until": None}],
         }
     ]
 

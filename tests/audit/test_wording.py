@@ -54,7 +54,27 @@ CASES = [
         None,
         "Olivia Owner removed Jun One's Developer role on Webshop",
     ),
-    (Action.ROLE_ENDED, {}, {"role": "developer"}, None, "Jun One's Developer role on Webshop ended"),
+    (
+        Action.ROLE_ENDED,
+        {"actor_kind": "command"},
+        {"role": "developer"},
+        None,
+        "Jun One's Developer role on Webshop ended",
+    ),
+    (
+        Action.ROLE_ENDED,
+        {},
+        {"role": "maintainer", "until": "2026-12-04T17:00:00+00:00", "then": "developer"},
+        {"role": "developer"},
+        "Olivia Owner ended Jun One's Maintainer role on Webshop",
+    ),
+    (
+        Action.ROLE_CHANGED,
+        {},
+        {"role": "maintainer", "until": "2026-12-04T17:00:00+00:00"},
+        {"role": "maintainer", "until": "2026-12-11T17:00:00+00:00"},
+        "Olivia Owner moved the end of Jun One's Maintainer role on Webshop to 11 Dec 2026, 17:00",
+    ),
     (Action.USER_ADDED, {}, None, {"role": "guest"}, "Olivia Owner added Jun One to Acme as Guest"),
     (Action.USER_REMOVED, {}, {"roles": []}, None, "Olivia Owner removed Jun One from Acme"),
     (Action.DIRECT_ACCESS_REMOVED, {}, None, None, "Olivia Owner removed Jun One's direct access to Acme"),
@@ -226,3 +246,19 @@ def test_changes_in_words():
         ("Roles", "Guest on acme; Developer on acme/webshop", "—"),
         ("Zeta", "—", "1"),
     ]
+
+
+def test_a_time_limited_roles_end_and_the_role_after_it_in_words():
+    e = event(
+        Action.ROLE_CHANGED,
+        before={"role": "developer"},
+        after={"role": "maintainer", "until": "2026-12-04T17:00:00+00:00", "then": "developer"},
+    )
+    assert event_changes(e) == [
+        ("Role", "Developer", "Maintainer"),
+        ("Until", "—", "4 Dec 2026, 17:00"),
+        ("Then", "—", "Developer"),
+    ]
+    assert event_sentence(e) == (
+        "Olivia Owner changed Jun One's role on Webshop from Developer to Maintainer until 4 Dec 2026, 17:00"
+    )

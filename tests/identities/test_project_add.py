@@ -348,8 +348,9 @@ def test_both_add_service_account_dialogs_order_their_fields_the_same_way(demo, 
     company = client.get(reverse("company_service_account_add", args=["acme"]), headers=HX).content.decode()
     project = client.get(ADD_SA, headers=HX).content.decode()
     identity = ["Name", "Company role", "Authentication method", "Public key"]
-    assert field_labels(company) == identity
+    assert field_labels(company) == [*identity, "Until", "End date and time"]
     assert field_labels(project)[:4] == identity
     assert field_labels(project)[4] == "Project role"
+    assert field_labels(project)[-2:] == ["Until", "End date and time"]
     help_text = "Client Secret Basic: the Console generates a secret for the machine."
     assert help_text in company and help_text in project

@@ -19,7 +19,7 @@ from iam_portal.access.subjects import company_users
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.demo import DEMO_PASSWORD
 from iam_portal.orgs.models import Company, Environment, Project
-from tests.helpers import bench_in_process, seed_scale
+from tests.helpers import bench, bench_in_process, seed_scale
 
 
 def snapshot(slug):
@@ -171,6 +171,10 @@ def test_benchmark_in_process_on_tiny_data():
         "admin: RoleBinding changelist",
         "admin: User changelist",
         "role edit · POST + table refresh",
+        "preview · company role of one user",
+        "preview · role of a group",
+        "access page · user",
+        "access page · group",
         "resolver.can (in process)",
         "mixed · all requests",
         "growth · IAM partial · tiny1k",
@@ -186,3 +190,17 @@ def test_benchmark_in_process_on_tiny_data():
 def test_benchmark_needs_the_company():
     with pytest.raises(CommandError, match="seed_scale"):
         dispatch(["run", "--in-process", "--company", "nope"], stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_benchmark_runs_only_the_scenarios_asked_for():
+    seed_scale("tiny")
+    options = "--in-process --company tiny --small-company none --max-requests 1 --seconds 0.2 --warmup 0"
+    text = bench("run", *options.split(), "--only", "preview")
+    assert "preview · role of a group" in text and "access page · user" in text
+    assert "IAM table · partial (HX)" not in text
+    assert "-     table goals" in text and "not run (--only)" in text
+    assert "PASS  what-if preview" in text or "FAIL  what-if preview" in text
+    assert "errors=" not in text
+    with pytest.raises(CommandError, match="no scenario nope"):
+        bench("run", *options.split(), "--only", "nope")

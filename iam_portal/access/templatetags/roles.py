@@ -4,12 +4,12 @@ from django import template
 from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import Level
+from iam_portal.orgs.templatetags.ui import when
 
 register = template.Library()
 
@@ -20,13 +20,16 @@ def role_label(role_id: str | None) -> str:
     return catalogue.role_label(role_id)
 
 
-@register.filter
-def until(moment) -> str:
-    """When a time-limited role ends: "until 4 Dec 2026, 17:00 (in 3 days)"."""
-    if not moment:
+@register.simple_tag
+def role_ends(until, then: str | None = None, *, show_then: bool = True) -> str:
+    """When a time-limited role ends and what holds after it: "until <time>4 Dec 2026, 17:00</time> (in 3
+    days) · then Developer" ("· then no role" when nothing does). Nothing for a lasting role."""
+    if not until:
         return ""
-    local = timezone.localtime(moment)
-    return f"until {date_format(local, 'j M Y, H:i')} (in {timeuntil(moment, depth=1)})"
+    text = format_html("until {} (in {})", when(until), timeuntil(until, depth=1))
+    if show_then:
+        text = format_html("{} · then {}", text, catalogue.role_label(then) or "no role")
+    return format_html('<span class="role-ends">{}</span>', text)
 
 
 @register.simple_tag
@@ -45,17 +48,30 @@ def grant_source(grant, *, link_groups: bool = False) -> str:
         above = "the project " + grant.resource.name if grant.level == Level.PROJECT else f"the {grant.level}"
         text = format_html("{}, inherited from {}", text, above)
     if grant.until:
-        text = format_html("{}, {}", text, until(grant.until))
+        text = format_html("{}, {}", text, role_ends(grant.until, show_then=False))
     return text
 
 
 @register.simple_tag
-def role_badge(role: str | None, *, none: str = "", none_label: str = "", source: str = "", title: str = ""):
+def role_badge(
+    role: str | None,
+    *,
+    none: str = "",
+    none_label: str = "",
+    source: str = "",
+    title: str = "",
+    until=None,
+    then: str | None = None,
+):
     """The one way a role is shown: <span class="role role-developer">Developer</span>.
 
     `none` is what stands in for no role ("—", "No direct role"; nothing by default), with `none_label` as its
     accessible name where the text alone says too little. `source` marks an inherited role: the badge reads
-    "Developer (company)", is drawn dashed, and `title` says where it comes from."""
+    "Developer (company)", is drawn dashed, and `title` says where it comes from. `until` (and `then`, the
+    role after it) follow a time-limited role: `role_ends`."""
+    if role and until:
+        badge = role_badge(role, source=source, title=title)
+        return format_html("{} {}", badge, role_ends(until, then))
     if not role:
         if none_label:
             # A <span> has no role to name: show the short text, let screen readers read the long one.
@@ -71,6 +87,16 @@ def role_badge(role: str | None, *, none: str = "", none_label: str = "", source
             '<span class="role role-{} role-inherited" title="{}">{} ({})</span>', role, title, label, source
         )
     return format_html('<span class="role role-{}">{}</span>', role, label)
+
+
+@register.simple_tag
+def binding_badge(binding, *, none: str = "") -> str:
+    """A RoleBinding's role as it is now: the running role with its end, or (once ended, before
+    `expire_grants` tidies it) the role it returned to."""
+    now = timezone.now()
+    if binding.until is not None and binding.until > now:
+        return role_badge(binding.role, until=binding.until, then=binding.role_after)
+    return role_badge(binding.role_at(now), none=none)
 
 
 def role_allows_context(role: str | None, level) -> dict:

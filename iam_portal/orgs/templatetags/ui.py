@@ -1,5 +1,5 @@
-"""The two page pieces every list page and every dialog share, {% table %} and {% dialog %}, and the one
-way dates are shown, {{ value|when }}.
+"""The page pieces every list page and every dialog share, {% table %}, {% dialog %} and the dialogs'
+{% preview %} of what a change does, and the one way dates are shown, {{ value|when }}.
 
 Each is a block tag: the page writes only its own part (columns and one row; the dialog's body) and the tag
 wraps it in the one markup kept in templates/_table.html and templates/_dialog.html. The page still defines
@@ -120,6 +120,27 @@ class DialogNode(template.Node):
             close=options.get("cancel") or options.get("done"),
             in_dialog=wants_partial(request),
         )
+
+
+@register.tag
+def preview(parser, token):
+    """{% preview live=True %} what a removal deletes (optional) {% endpreview %}
+
+    The dialog's one "what this changes" region (templates/_dialog.html#preview), showing the context's
+    `preview` (access.preview.Preview). live=True: it asks again whenever a field of the form changes."""
+    options = _options(parser, token.split_contents()[1:], "preview")
+    body = parser.parse(("endpreview",))
+    parser.delete_first_token()
+    return PreviewNode(options, body)
+
+
+class PreviewNode(template.Node):
+    def __init__(self, options, body):
+        self.options, self.body = options, body
+
+    def render(self, context):
+        options = {name: value.resolve(context) for name, value in self.options.items()}
+        return _render(context, "_dialog.html#preview", **options, body=self.body.render(context))
 
 
 def _options(parser, bits: list[str], tag: str) -> dict:
