@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.core.management.color import color_style
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.test.utils import override_settings
 
 from bench import goals, scenarios
@@ -39,7 +40,7 @@ from bench.server import GunicornServer, port_in_use
 from bench.stats import Result, result_table
 from iam_portal.access import catalogue
 from iam_portal.access.models import RoleBinding
-from iam_portal.identities.models import Group, User
+from iam_portal.identities.models import Group, GroupMembership, User
 from iam_portal.orgs.demo import DEMO_PASSWORD
 from iam_portal.orgs.models import Company, Project
 
@@ -159,13 +160,19 @@ class Bench:
         self.admin = User.objects.filter(email=ADMIN_EMAIL, is_superuser=True).first()
         self.project = Project.objects.filter(company=self.company).order_by("slug").first()
         self.group = Group.objects.filter(company=self.company).order_by("name").first()
-        # Role-change targets: users with a direct Guest/Reporter company role (never the owner).
+        # Role-change targets: users with a direct Guest/Reporter company role (never the owner). The IAM
+        # table shows the effective role, so those whose groups hold no company role come first: the toggle
+        # of the first one must show in the table.
+        shadowed = GroupMembership.objects.filter(
+            user_id=OuterRef("user_id"), group__role_bindings__company=self.company
+        )
         targets = (
             RoleBinding.objects.filter(
                 company=self.company, user__isnull=False, role__in=[catalogue.GUEST, catalogue.REPORTER]
             )
+            .annotate(shadowed=Exists(shadowed))
             .select_related("user")
-            .order_by("user_id")[: o["clients"] + 1]
+            .order_by("shadowed", "user_id")[: o["clients"] + 1]
         )
         self.edit_targets = [b.user for b in targets]
         if not self.edit_targets:

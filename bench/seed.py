@@ -1,14 +1,15 @@
 """A large, deterministic company for measuring speed: `python -m bench seed_scale`.
 
-    python -m bench seed_scale [--company scale] [--users 10000] [--groups 1000] [--service-accounts 500]
-                               [--projects 50] [--environments 4] [--bindings 50000] [--seed 42] [--replace]
+    python -m bench seed_scale [--company scale] [--preset 10k|100k] [--users 10000] [--groups 1000]
+                               [--service-accounts 500] [--projects 50] [--environments 4] [--bindings 50000] [--seed 42] [--replace]
                                [--audit-events 0] [--audit-days 365]
 
 The company sits next to the demo data: when the demo company `acme` is missing, `seed_demo` runs first
 (the benchmark compares our pages with the Django admin as the demo super user admin@acme.test). The
 company owner is `owner@<company>.test`; every account created here signs in with the demo password.
 
-What it creates (defaults in brackets):
+What it creates (defaults, the 10k preset, in brackets; --preset 100k makes 100,000 users, 10,000 groups,
+2,000 service accounts and about 500,000 bindings):
 - users `user-<n>@<company>.test` [10,000], each a member of about 5 of the company's groups [1,000];
 - service accounts `sa-<n>` [500]; projects `project-<n>` [50] with environments [4 each];
 - about [50,000] role bindings spread over the company, project and environment levels, obeying the
@@ -17,8 +18,10 @@ What it creates (defaults in brackets):
 - [no] audit events: --audit-events 1000000 writes the company's hash chain over the last --audit-days
   [365] days (bench/audit.py), with a progress line per 100,000.
 
-The same options and seed give the same data. Rows are written with bulk_create in batches inside one
-transaction (an error leaves nothing behind), then the tables are ANALYZEd so the planner knows their size.
+The same options and seed give the same data. Everything is written inside one transaction (an error leaves
+nothing behind): users, groups and service accounts with bulk_create in batches, memberships and bindings
+(nothing points at them) with PostgreSQL's COPY; then the tables are ANALYZEd so the planner knows their
+size. Each stage prints its time: the 100k preset takes about two minutes on a 2-core machine.
 A company of that name is refused unless --replace, which first deletes it and its `@<company>.test` users.
 """
 
@@ -37,6 +40,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from bench.audit import EventSeeder, delete_chain
+from bench.bulk import write_rows
 from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAINER, PROJECT_ADMIN, REPORTER
 from iam_portal.access.models import RoleBinding
 from iam_portal.audit.models import AuditEvent
@@ -63,17 +67,27 @@ PROJECT_ROLES = [(GUEST, 15), (REPORTER, 30), (DEVELOPER, 35), (MAINTAINER, 15),
 ENV_ROLES = [(REPORTER, 60), (MAINTAINER, 40)]
 # Subjects of the project and environment bindings: (binding field, weight).
 RESOURCE_SUBJECTS = [("user", 85), ("group", 10), ("service_account", 5)]
+# --preset: the sizes of one company (the 10k preset is the historical default; `bindings` is approximate).
+PRESETS = {
+    "10k": {"users": 10_000, "groups": 1_000, "service_accounts": 500, "bindings": 50_000},
+    "100k": {"users": 100_000, "groups": 10_000, "service_accounts": 2_000, "bindings": 500_000},
+}
 ANALYZED = (User, Group, GroupMembership, ServiceAccount, RoleBinding, Project, Environment, AuditEvent)
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--company", default="scale", help="Company slug (default: scale).")
-    parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--groups", type=int, default=1_000)
-    parser.add_argument("--service-accounts", type=int, default=500)
+    parser.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="10k",
+        help="Sizes of users, groups, service accounts and bindings (default 10k); the options below win.",
+    )
+    # None: the preset's size (argparse cannot tell a default from the same value typed out).
+    for option, size in PRESETS["10k"].items():
+        parser.add_argument(f"--{option.replace('_', '-')}", type=int, default=None, help=f"(10k: {size:,})")
     parser.add_argument("--projects", type=int, default=50)
     parser.add_argument("--environments", type=int, default=4, help="Environments per project (≤ 8).")
-    parser.add_argument("--bindings", type=int, default=50_000, help="Approximate number of role bindings.")
     parser.add_argument("--groups-per-user", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--replace", action="store_true", help="Delete the company first if it exists.")
@@ -83,6 +97,13 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--audit-days", type=int, default=365, help="Days the audit events span (default 365)."
     )
+
+
+def apply_preset(o: dict) -> None:
+    """Fill the sizes not given on the command line from --preset."""
+    for option, size in PRESETS[o["preset"]].items():
+        if o[option] is None:
+            o[option] = size
 
 
 def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
@@ -170,6 +191,7 @@ def _check_options(o: dict) -> None:
 
 def seed_scale(o: dict, out) -> None:
     """The `seed_scale` subcommand: o holds its parsed options, out is a Django OutputWrapper."""
+    apply_preset(o)
     _check_options(o)
     slug = o["company"]
     started = time.perf_counter()
@@ -287,7 +309,7 @@ class Seeder:
                     k = max(1, min(len(self.groups), per_user + self.rng.randint(-2, 2)))
                     for group in self.rng.sample(self.groups, k):
                         self.memberships.append(GroupMembership(group=group, user=user, added_by=self.owner))
-            GroupMembership.objects.bulk_create(self.memberships, batch_size=BATCH)
+            write_rows(GroupMembership, self.memberships)
             stage.detail = f"{len(self.groups)} groups, {len(self.memberships)} memberships"
 
     def service_accounts(self, slug: str) -> None:
@@ -320,7 +342,7 @@ class Seeder:
             rest = max(0, self.o["bindings"] - len(self.bindings))
             self.resource_bindings("project", self.projects, PROJECT_ROLES, int(rest * 0.55))
             self.resource_bindings("environment", self.environments, ENV_ROLES, rest - int(rest * 0.55))
-            RoleBinding.objects.bulk_create(self.bindings, batch_size=BATCH)
+            write_rows(RoleBinding, self.bindings)
             by_level = self.by_level
             stage.detail = (
                 f"{len(self.bindings)} bindings ({by_level['company']} company, {by_level['project']} project, "

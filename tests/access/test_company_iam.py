@@ -625,6 +625,29 @@ def test_search_and_type_filter_combine(demo, login):
     assert row_ids(html) == ids_for(demo, "ci-deployer")
 
 
+def test_a_searched_count_is_the_rows_listed(demo, login):
+    """With a search, company users are counted match by match (`company_user_count`): through a direct role,
+    a group, or both (once, even through two groups); never a matching account of another company."""
+
+    def account(name: str) -> User:
+        return User.objects.create_user(f"{name}@example.test", "x", full_name=f"Finder {name.title()}")
+
+    direct, grouped, both, outsider = (account(name) for name in ("direct", "grouped", "both", "outsider"))
+    finders = Group.objects.create(company=demo.acme, name="Finders")
+    bind(direct, REPORTER, demo.acme)
+    bind(both, GUEST, demo.acme)
+    for group, user in ((demo.developers, grouped), (demo.developers, both), (finders, both)):
+        GroupMembership.objects.create(group=group, user=user)
+    bind(outsider, DEVELOPER, demo.globex)
+    owner = login("owner")
+
+    html = table(owner, "?q=FINDER")
+    users = [f"identity-user-{user.pk}" for user in (both, direct, grouped)]
+    assert row_ids(html) == [*users, f"identity-group-{finders.pk}"]
+    assert count_line(html) == "4 identities matching “FINDER” · 3 users · 1 group · 0 service accounts"
+    assert "3 users matching “finder”" in owner.get("/companies/acme/users/?q=finder").content.decode()
+
+
 BY_ROLE = [
     "olivia owner",  # Company Owner
     "ci-deployer",  # Maintainer

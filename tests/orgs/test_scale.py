@@ -5,13 +5,14 @@ Nothing here is timed: speed is measured by `python -m bench run`, never by the 
 """
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError
 from django.db.models import Count, Q
 
-from bench import clients, stats
-from bench.__main__ import dispatch
+from bench import clients, seed, stats
+from bench.__main__ import build_parser, dispatch
 from iam_portal.access.catalogue import COMPANY_OWNER, ROLES_BY_LEVEL, Level
 from iam_portal.access.models import RoleBinding
 from iam_portal.access.subjects import company_users
@@ -99,6 +100,43 @@ def test_seed_scale_refuses_an_existing_company_and_replaces_deterministically()
 
     seed_scale("tiny", "--replace", "--seed", "7")
     assert snapshot("tiny") != first
+
+
+@pytest.mark.parametrize(
+    ("argv", "sizes"),
+    [
+        ([], (10_000, 1_000, 500, 50_000)),
+        (["--preset", "10k"], (10_000, 1_000, 500, 50_000)),
+        (["--preset", "100k"], (100_000, 10_000, 2_000, 500_000)),
+        (["--preset", "100k", "--users", "30", "--bindings", "0"], (30, 10_000, 2_000, 0)),
+    ],
+)
+def test_seed_scale_presets(argv, sizes):
+    """--preset picks the sizes; a size typed on the command line wins over it."""
+    options = vars(build_parser().parse_args(["seed_scale", *argv]))
+    seed.apply_preset(options)
+    assert tuple(options[name] for name in ("users", "groups", "service_accounts", "bindings")) == sizes
+
+
+@pytest.mark.django_db
+def test_seed_scale_100k_preset_at_a_tiny_size_prints_each_stage_and_its_time():
+    output = seed_scale("tiny", "--preset", "100k")  # the tiny sizes given override every size of the preset
+    assert User.objects.filter(email__endswith="@tiny.test").count() == 31
+    assert Group.objects.filter(company__slug="tiny").count() == 5
+    for stage in ("users", "groups and memberships", "service accounts", "role bindings"):
+        assert re.search(rf"^  {stage} … .* \(\d+\.\d s\)$", output, re.M), stage
+    # Memberships and bindings go through COPY on PostgreSQL: every column lands in its place.
+    owner = User.objects.get(email="owner@tiny.test")
+    memberships = GroupMembership.objects.filter(group__company__slug="tiny")
+    assert (
+        memberships.count() == memberships.filter(added_by=owner, user__email__endswith="@tiny.test").count()
+    )
+    project_bindings = RoleBinding.objects.filter(project__company__slug="tiny")
+    assert project_bindings.exists()
+    assert (
+        project_bindings.count()
+        == project_bindings.filter(created_by=owner, role__in=ROLES_BY_LEVEL[Level.PROJECT]).count()
+    )
 
 
 def test_statistics():
