@@ -83,6 +83,11 @@ def row_html(html: str, row_id: str) -> str:
     return html[start : end + len("</tr>")]
 
 
+# What the first table page after a change of a company's users costs on top of the steady page: reading the
+# kept user count, counting again, the first time-limited grant to end, keeping the count (access.counts).
+RECOUNT = 3
+
+
 def count_queries(client, url: str, params=None, **headers) -> int:
     """How many queries one successful GET of `url` costs."""
     with CaptureQueriesContext(connection) as queries:

@@ -225,3 +225,27 @@ def user_reaches_company(user, company) -> bool:
         RoleBinding.objects.filter(user=user, company=company).exists()
         or GroupMembership.objects.filter(user=user, group__company=company).exists()
     )
+
+
+class CompanyUserCount(models.Model):
+    """How many users have access to a company, kept between requests: counting them means a UNION of the
+    company's user bindings and its groups' memberships, 0.15 to 0.2 s at 100,000 users, and every IAM, Users
+    and Project IAM page shows the number.
+
+    Every change of who has access (a company binding of a user, a membership; `access.counts`) raises
+    `version` in its own transaction; a count is kept for the version it was made at and used only while
+    that version is current and no time-limited grant has ended since (`fresh_until`)."""
+
+    company = models.OneToOneField(
+        "orgs.Company", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    version = models.BigIntegerField(default=0)
+    counted_version = models.BigIntegerField(null=True)
+    users = models.IntegerField(null=True)
+    counted_at = models.DateTimeField(null=True)
+    # The first time-limited user grant of the company that ends with no role after it: the count is
+    # wrong from then on, though nothing was written.
+    fresh_until = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.users} users (version {self.counted_version} of {self.version})"

@@ -28,6 +28,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from iam_portal.access import catalogue
+from iam_portal.access.counts import kept_user_count
 from iam_portal.access.models import RoleBinding, effective_role_expression, in_effect_q, running_expression
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
@@ -150,15 +151,20 @@ def _company_user_ids(company: Company) -> tuple[QuerySet, QuerySet]:
 def company_user_count(company: Company, *, search: str = "") -> int:
     """How many users have access and match the search.
 
-    Without a search they are counted from the company's side, as the distinct ids of a UNION: the form
+    Without a search the number is kept between requests (`access.counts`); when it is not current the
+    users are counted from the company's side, as the distinct ids of a UNION: the form
     `id IN (…) OR id IN (…)` (`company_user_q`) stops hashing its subqueries once the company's memberships
     outgrow work_mem and then took minutes at 100k users. A search narrows the accounts first (a trigram
     index on PostgreSQL) and each match is then probed like a table row (`company_users`).
     """
     if search.strip():
         return company_users(company).filter(search_q(USER, search)).count()
-    direct, via_groups = _company_user_ids(company)
-    return direct.union(via_groups).count()
+
+    def count() -> int:
+        direct, via_groups = _company_user_ids(company)
+        return direct.union(via_groups).count()
+
+    return kept_user_count(company.pk, count)
 
 
 def company_subjects(company: Company, kind: str) -> QuerySet:

@@ -15,6 +15,7 @@ from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAI
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from tests.helpers import (
+    RECOUNT,
     ANONYMOUS,
     HX,
     OTHER_COMPANY_OWNER,
@@ -751,7 +752,8 @@ def test_iam_table_costs_the_same_queries_for_a_few_and_200_rows(
     assert small == BUDGET[query] - (1 if headers else 0)
 
     add_identities(demo, 200, prefix="more")
-    with django_assert_max_num_queries(small):
+    # the first page after a change counts the company's users again and keeps the count (RECOUNT)
+    with django_assert_max_num_queries(small + RECOUNT):
         response = client.get(IAM + query, headers=headers)
     assert response.status_code == 200
     assert len(row_ids(response.content.decode())) == 50
