@@ -162,11 +162,13 @@ class HttpClient:
 
 
 class InProcessClient:
-    """Django's test Client in this process, signed in as `user`; counts queries on request."""
+    """Django's test Client in this process, signed in as `user` (None: anonymous); counts queries on
+    request."""
 
     def __init__(self, user):
         self.client = Client(HTTP_HOST="127.0.0.1")
-        self.client.force_login(user)
+        if user is not None:
+            self.client.force_login(user)
         self.user = user
         self.csrf_token = ""
 

@@ -12,8 +12,14 @@ requests per second and SQL queries per request (counted in this process with th
 view). It ends with the goals of `bench/goals.py` (PASS / FAIL) and stops gunicorn, also on errors and
 Ctrl-C.
 
-`--base-url http://127.0.0.1:PORT` measures a server you started yourself; `--in-process` uses Django's
-test Client instead of HTTP (no gunicorn; the smoke test runs it on tiny data). Every loop is bounded by
+The floor: before starting gunicorn it records, in this process, the SQL statements of the owner's IAM
+partial; gunicorn runs with DJANGO_SETTINGS_MODULE=bench.settings (the product's settings, URLs plus
+/bench/floor/, which replays them with a plain cursor and a minimal template: bench/floor.py), and the
+`floor` scenario compares ours with it request by request.
+
+`--base-url http://127.0.0.1:PORT` measures a server you started yourself (no floor view there: that goal is
+not measured); `--in-process` uses Django's test Client instead of HTTP (no gunicorn; the floor view is
+served in process the same way; the smoke test runs it on tiny data). Every loop is bounded by
 `--max-requests` and by time; only the loopback interface is ever contacted.
 """
 
@@ -31,11 +37,11 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.test.utils import override_settings
 
-from bench import goals, scenarios
+from bench import floor, goals, scenarios
 from bench.clients import HttpClient, InProcessClient
 from bench.loops import Limits, run_get
 from bench.scenarios import ADMIN_EMAIL, HX
-from bench.seed import identity_count
+from bench.seed import identity_count, scale_users
 from bench.server import GunicornServer, port_in_use
 from bench.stats import Result, result_table
 from iam_portal.access import catalogue
@@ -101,15 +107,19 @@ def benchmark(o: dict, out) -> None:
     with override_settings(DEBUG=False, ALLOWED_HOSTS=hosts, SECURE_SSL_REDIRECT=False):
         bench = Bench(o, out)
         bench.prepare()
-        if o["in_process"]:
-            bench.run(None)
-        elif o["base_url"]:
+        if o["base_url"]:  # a server we did not start has no floor view
             bench.run(o["base_url"])
-        else:
-            _run_with_gunicorn(bench, o, out)
+            return
+        with floor.statements_file(bench.floor_capture()) as statements:
+            if o["in_process"]:
+                # The floor view beside the product's URLs, as bench.settings serves them to gunicorn.
+                with override_settings(ROOT_URLCONF="bench.urls", BENCH_FLOOR_STATEMENTS=statements):
+                    bench.run(None)
+            else:
+                _run_with_gunicorn(bench, o, out, statements)
 
 
-def _run_with_gunicorn(bench: Bench, o: dict, out) -> None:
+def _run_with_gunicorn(bench: Bench, o: dict, out, floor_statements: str) -> None:
     if connection.vendor != "postgresql":
         raise CommandError(
             "The benchmark serves the app with gunicorn on PostgreSQL: set DATABASE_URL=postgres://… "
@@ -122,7 +132,12 @@ def _run_with_gunicorn(bench: Bench, o: dict, out) -> None:
         )
     url = os.environ.get("DATABASE_URL", "")
     server = GunicornServer(
-        port=o["port"], workers=o["workers"], database_url=url, base_dir=settings.BASE_DIR
+        port=o["port"],
+        workers=o["workers"],
+        database_url=url,
+        base_dir=settings.BASE_DIR,
+        # The product's settings plus the floor view at /bench/floor/ (bench/settings.py, bench/urls.py).
+        extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_FLOOR_STATEMENTS": floor_statements},
     )
     out.write(f"Starting gunicorn ({o['workers']} sync workers) on {server.base_url} …")
     with server:
@@ -140,6 +155,7 @@ class Bench:
         self.results: list[Result] = []
         self.notes: list[str] = []
         self.query_counts: dict[tuple, tuple[int, int]] = {}
+        self.floor_statements: list | None = None  # what the floor view replays; None: no floor this run
 
     # -- setup ------------------------------------------------------------------------------------------
 
@@ -150,11 +166,13 @@ class Bench:
             raise CommandError(
                 f"No company {o['company']!r}: run `python -m bench seed_scale --company {o['company']}` first."
             )
+        self.company_users = scale_users(self.company.slug).count()  # picks the 10k or 100k goals
         self.owner = self.owner_of(self.company)
         if self.owner is None:
             raise CommandError(f"No owner@{self.company.slug}.test: the company was not made by seed_scale.")
         self.small = Company.objects.filter(slug=o["small_company"]).first()
         self.small_owner = self.small and self.owner_of(self.small)
+        self.small_users = self.small and scale_users(self.small.slug).count()
         self.demo = Company.objects.filter(slug=o["demo_company"]).first()
         self.demo_owner = self.demo and self.owner_of(self.demo)
         self.admin = User.objects.filter(email=ADMIN_EMAIL, is_superuser=True).first()
@@ -183,6 +201,21 @@ class Bench:
             f"database {connection.vendor} {connection.settings_dict.get('NAME')}; "
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs."
         )
+
+    def floor_capture(self) -> list:
+        """The statements of the owner's IAM partial, for the floor view to replay (bench/floor.py)."""
+        only = set(filter(None, self.o["only"].split(",")))
+        if only and "floor" not in only:
+            self.floor_statements = []
+            return self.floor_statements
+        path = self.url(self.company, "iam")
+        self.floor_statements, writes = floor.statements_capture(self.owner, path, HX)
+        self.out.write(
+            f"Floor: {len(self.floor_statements)} reading statements of {path} captured"
+            + (f" ({writes} writes left out)" if writes else "")
+            + "."
+        )
+        return self.floor_statements
 
     @staticmethod
     def owner_of(company: Company) -> User | None:
@@ -222,6 +255,8 @@ class Bench:
             f"Mode: {mode}; per scenario ≤ {self.limits.max_requests} requests or ≤ {self.limits.seconds:g} s."
         )
         self.client, self.admin_client, self.small_client = self.clients(base_url)
+        # The floor view needs no session: a client that never signs in.
+        self.floor_client = InProcessClient(None) if base_url is None else HttpClient(base_url)
         self.counter = InProcessClient(self.owner)  # query counts, always in process
         try:
             only = set(filter(None, self.o["only"].split(",")))
@@ -231,7 +266,7 @@ class Bench:
                     scenario(self)
                     self.ran.add(scenario.__name__)
         finally:
-            for client in (self.client, self.admin_client, self.small_client):
+            for client in (self.client, self.admin_client, self.small_client, self.floor_client):
                 if client is not None:
                     client.close()
         self.section("All scenarios")

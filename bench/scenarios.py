@@ -35,20 +35,27 @@ def pages(b) -> None:
     iam = b.url(c, "iam")
     b.iam_full = b.measure("IAM table · full page", iam)
     b.iam_partial = b.measure("IAM table · partial (HX)", iam, HX)
-    b.measure(f"IAM · search q={q} (partial)", b.url(c, "iam", q=q), HX)
-    b.measure("IAM · type=group (partial)", b.url(c, "iam", type="group"), HX)
-    b.measure("IAM · sort=role (partial)", b.url(c, "iam", sort="role"), HX)
+    # The partials the table goals are about besides the IAM partial: other tables, and the variants
+    # (search, type filter, sort=role, deep page) of every table.
+    b.other_partials, b.variant_partials = [], []
+    variants = b.variant_partials
+    variants.append(b.measure(f"IAM · search q={q} (partial)", b.url(c, "iam", q=q), HX))
+    variants.append(b.measure("IAM · type=group (partial)", b.url(c, "iam", type="group"), HX))
+    variants.append(b.measure("IAM · sort=role (partial)", b.url(c, "iam", sort="role"), HX))
     deep, hops = follow_next(b.client, iam, b.o["deep"], HX)
     b.deep_path = deep
     b.iam_deep = b.measure(f"IAM · deep page {hops + 1} (partial)", deep, HX, note=f"{hops} x Next")
+    variants.append(b.iam_deep)
     b.cursor_paths = [follow_next(b.client, iam, n, HX)[0] for n in (1, 2, 3)]
 
     b.users_full = b.measure("Users · full page", b.url(c, "users"))
-    b.measure("Users · partial (HX)", b.url(c, "users"), HX)
-    b.measure(f"Users · search q={q} (partial)", b.url(c, "users", q=q), HX)
-    b.measure("Users · sort=role (partial)", b.url(c, "users", sort="role"), HX)
+    b.other_partials.append(b.measure("Users · partial (HX)", b.url(c, "users"), HX))
+    variants.append(b.measure(f"Users · search q={q} (partial)", b.url(c, "users", q=q), HX))
+    variants.append(b.measure("Users · sort=role (partial)", b.url(c, "users", sort="role"), HX))
     users_deep, hops = follow_next(b.client, b.url(c, "users"), b.o["deep"], HX)
-    b.measure(f"Users · deep page {hops + 1} (partial)", users_deep, HX, note=f"{hops} x Next")
+    variants.append(
+        b.measure(f"Users · deep page {hops + 1} (partial)", users_deep, HX, note=f"{hops} x Next")
+    )
     other_pages(b)
     small_company_queries(b)
 
@@ -68,9 +75,10 @@ def other_pages(b) -> None:
             continue
         b.optional[label] = path
         b.measure(f"{label} · full page", path)
-        b.measure(f"{label} · partial (HX)", path, HX)
+        b.other_partials.append(b.measure(f"{label} · partial (HX)", path, HX))
         if label != "Group detail":
-            b.measure(f"{label} · search q={q} (partial)", f"{path}?q={urllib.parse.quote(q)}", HX)
+            search = f"{path}?q={urllib.parse.quote(q)}"
+            b.variant_partials.append(b.measure(f"{label} · search q={q} (partial)", search, HX))
 
 
 def small_company_queries(b) -> None:
@@ -129,6 +137,31 @@ def admin_comparison(b) -> None:
         ratio50, ratio95 = ours.p50 / theirs.p50, ours.p95 / theirs.p95
         b.ratios.append((label, ratio50, ratio95))
         b.out.write(f"  ratio ours/admin ({label}): p50 {ratio50:.2f}, p95 {ratio95:.2f}")
+
+
+def floor(b) -> None:
+    """Ours vs the floor view (bench/floor.py): the IAM partial's own SQL run with a plain cursor and its 50
+    rows put in a minimal template, alternating request by request."""
+    b.section("Ours vs the floor (the IAM partial's SQL, raw rows, minimal template), alternating")
+    if b.floor_statements is None:
+        b.floor_skipped = "--base-url: only the gunicorn the benchmark starts serves the floor view"
+        b.out.write(f"not measured: {b.floor_skipped}")
+        return
+    ours_path = b.url(b.company, "iam")
+    ours, floor_result = run_alternating(
+        [
+            ("ours: IAM partial", b.client, ours_path, HX),
+            ("floor · IAM partial rows", b.floor_client, "/bench/floor/", None),
+        ],
+        b.limits,
+    )
+    floor_result.queries = len(b.floor_statements)
+    floor_result.note = "same SQL and params, no session, raw rows"
+    b.header()
+    b.record(ours, path=ours_path, headers=HX)
+    b.record(floor_result)
+    b.floor_ratio = ours.p50 / floor_result.p50, ours.p95 / floor_result.p95
+    b.out.write(f"  ratio ours/floor: p50 {b.floor_ratio[0]:.2f}, p95 {b.floor_ratio[1]:.2f}")
 
 
 def role_change(b) -> None:
@@ -366,4 +399,14 @@ def _growth_pages(b) -> list[tuple[str, str, str]]:
     return paths
 
 
-ALL = [pages, admin_comparison, role_change, preview, permission_check, mixed_load, growth, audit.audit_log]
+ALL = [
+    pages,
+    admin_comparison,
+    floor,
+    role_change,
+    preview,
+    permission_check,
+    mixed_load,
+    growth,
+    audit.audit_log,
+]

@@ -170,6 +170,8 @@ def test_benchmark_in_process_on_tiny_data():
         "IAM · deep page",
         "admin: RoleBinding changelist",
         "admin: User changelist",
+        "floor · IAM partial rows",
+        "ratio ours/floor",
         "role edit · POST + table refresh",
         "preview · company role of one user",
         "preview · role of a group",
@@ -182,6 +184,10 @@ def test_benchmark_in_process_on_tiny_data():
     ):
         assert section in text, section
     assert "PASS  role change seen on the next request" in text
+    # In process the floor view is served beside the product's URLs, so its goal is measured too.
+    assert re.search(r"^(PASS|FAIL)  ours/floor p50 ≤ 2: IAM partial", text, re.M)
+    assert re.search(r"^(PASS|FAIL)  IAM table partial p95 ≤ 20 ms \(10k goal: tiny has 31 users", text, re.M)
+    assert "growth tiny1k→tiny (11→31 users)" in text
     assert "FAIL  permission check" not in text or "1 query" in text
     assert "errors=" not in text  # every request answered with the expected status
 
