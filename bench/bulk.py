@@ -17,7 +17,9 @@ def write_rows(model: type[models.Model], objects: Iterable[models.Model]) -> No
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objects, batch_size=BATCH)
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [
+        f for f in model._meta.concrete_fields if not (f.primary_key or f.generated)
+    ]  # the database computes generated columns
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:

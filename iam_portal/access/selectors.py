@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from iam_portal.access import catalogue
 from iam_portal.access.catalogue import COMPANY_OWNER, Level
-from iam_portal.access.models import RoleBinding, effective_role_expression
+from iam_portal.access.models import RoleBinding, effective_rank_expression, effective_role_expression
 from iam_portal.access.resolver import ROOT_SA_PATH, SUPERUSER_PATH, AccessResolver, Grant, subject_q
 from iam_portal.access.subjects import (
     GROUP,
@@ -40,11 +40,10 @@ from iam_portal.access.subjects import (
     Resource,
     Subject,
     binding_lookup,
-    company_user_count,
+    company_subject_count,
     company_user_q,
     company_users,
     kind_of,
-    role_rank_expression,
     search_q,
     subject_name,
     with_company_role,
@@ -344,9 +343,9 @@ def company_identity_page(company: Company, *, kind: str | None = None, search: 
             # the group table lets PostgreSQL scan every group binding of the company for each user.
             their_groups = GroupMembership.objects.filter(user_id=OuterRef(OuterRef("pk"))).values("group_id")
             groups_rank = RoleBinding.objects.filter(company=company, group_id__in=their_groups).annotate(
-                role_now=effective_role_expression(now), rank=role_rank_expression("role_now")
+                rank_now=effective_rank_expression(now)
             )
-            best = Coalesce(Subquery(groups_rank.order_by("-rank").values("rank")[:1]), 0)
+            best = Coalesce(Subquery(groups_rank.order_by("-rank_now").values("rank_now")[:1]), 0)
             querysets[kind_id] = queryset.annotate(effective_rank=Greatest("role_rank", best))
         else:
             querysets[kind_id] = queryset.annotate(effective_rank=F("role_rank"))
@@ -385,11 +384,7 @@ def _attach_company_role_sources(company: Company, rows: list[IdentityRow]) -> N
 def identity_counts(company: Company, *, kind: str | None = None, search: str = "") -> dict[str, int]:
     """How many users, groups and service accounts match, and in all (the total follows the type filter)."""
     counts = {
-        "users": company_user_count(company, search=search),
-        "groups": Group.objects.filter(company=company).filter(search_q(GROUP, search)).count(),
-        "service_accounts": ServiceAccount.objects.filter(company=company)
-        .filter(search_q(SERVICE_ACCOUNT, search))
-        .count(),
+        name: company_subject_count(company, kind_id, search=search) for kind_id, name in _COUNT_NAMES.items()
     }
     counts["total"] = counts[_COUNT_NAMES[kind]] if kind in _COUNT_NAMES else sum(counts.values())
     return counts

@@ -12,24 +12,25 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import (
-    Case,
     F,
     FilteredRelation,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from iam_portal.access import catalogue
 from iam_portal.access.counts import kept_user_count
-from iam_portal.access.models import RoleBinding, effective_role_expression, in_effect_q, running_expression
+from iam_portal.access.models import (
+    RoleBinding,
+    effective_rank_expression,
+    effective_role_expression,
+    in_effect_q,
+    running_expression,
+)
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from iam_portal.orgs.models import Company, Environment, Project
 
@@ -93,15 +94,6 @@ def subject_name(subject: Subject) -> str:
 # -- which subjects belong to a company ---------------------------------------------------------------
 
 
-def role_rank_expression(field: str) -> Case:
-    """The rank of the role in `field` (0 for none), for sorting by role in SQL."""
-    return Case(
-        *[When(**{field: role.id}, then=Value(role.rank)) for role in catalogue.ROLES.values()],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-
-
 def with_company_role(qs: QuerySet, company: Company) -> QuerySet:
     """Annotates `company_role`, the subject's direct company role in effect now (a LEFT JOIN on its one
     binding there), its `role_rank` for sorting, and for a time-limited role `company_until` and
@@ -114,7 +106,7 @@ def with_company_role(qs: QuerySet, company: Company) -> QuerySet:
         company_until=running_expression("until", now, via),
         company_then=running_expression("role_after", now, via),
         company_binding_pk=F("company_binding__pk"),
-        role_rank=role_rank_expression("company_role"),
+        role_rank=effective_rank_expression(now, via),
     )
 
 
@@ -165,6 +157,14 @@ def company_user_count(company: Company, *, search: str = "") -> int:
         return direct.union(via_groups).count()
 
     return kept_user_count(company.pk, count)
+
+
+def company_subject_count(company: Company, kind: str, *, search: str = "") -> int:
+    """How many subjects of one kind belong to the company and match the search: counted on the bare table
+    (the page's annotations would add a join per row to a count)."""
+    if kind == USER:
+        return company_user_count(company, search=search)
+    return KINDS[kind].model.objects.filter(company=company).filter(search_q(kind, search)).count()
 
 
 def company_subjects(company: Company, kind: str) -> QuerySet:

@@ -30,7 +30,7 @@ from iam_portal.access.shortcuts import (
     wants_preview,
     you_would_lose,
 )
-from iam_portal.access.subjects import GROUP, SERVICE_ACCOUNT, USER, company_subject, company_user_count
+from iam_portal.access.subjects import GROUP, SERVICE_ACCOUNT, USER, company_subject, company_subject_count
 from iam_portal.htmx import announce, done, opened_from, partial
 from iam_portal.identities import selectors, services
 from iam_portal.identities.forms import (
@@ -54,7 +54,7 @@ def company_users(request, company):
     company = company_for(request, company, manage=True, section="users")
     params = table_state(request, selectors.USER_SORTS)
     page = selectors.company_user_page(company, **params, size=settings.PAGE_SIZE)
-    total = company_user_count(company, search=params["search"])
+    total = company_subject_count(company, USER, search=params["search"])
     context = {
         "company": company,
         "page": page,
@@ -149,7 +149,7 @@ def company_groups(request, company):
     company = company_for(request, company, manage=True, section="groups")
     params = table_state(request, selectors.GROUP_SORTS)
     page = selectors.company_group_page(company, **params, size=settings.PAGE_SIZE)
-    total = selectors.group_rows(company, search=params["search"]).order_by().values("pk").count()
+    total = company_subject_count(company, GROUP, search=params["search"])
     context = {"company": company, "page": page, "params": params, "total": total}
     return render(request, partial(request, "identities/groups.html", "table"), context)
 
@@ -393,7 +393,7 @@ def company_service_accounts(request, company):
     company = company_for(request, company, manage=True, section="service_accounts")
     params = table_state(request, selectors.SERVICE_ACCOUNT_SORTS)
     page = selectors.company_service_account_page(company, **params, size=settings.PAGE_SIZE)
-    total = selectors.service_account_rows(company, search=params["search"]).order_by().values("pk").count()
+    total = company_subject_count(company, SERVICE_ACCOUNT, search=params["search"])
     context = {"company": company, "page": page, "params": params, "total": total}
     return render(request, partial(request, "identities/service_accounts.html", "table"), context)
 

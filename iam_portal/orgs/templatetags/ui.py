@@ -16,6 +16,7 @@ from django.utils.timezone import template_localtime
 
 from iam_portal.dates import moment
 from iam_portal.htmx import opened_from, wants_partial
+from iam_portal.links import row_url as _row_url
 
 register = template.Library()
 
@@ -154,6 +155,12 @@ def _render(context, partial: str, **values) -> str:
     """Render a shared partial with the page's own context (request, csrf token, page…) plus `values`."""
     with context.push(**values):
         return context.template.engine.get_template(partial).render(context)
+
+
+@register.simple_tag
+def row_url(name: str, *args) -> str:
+    """{% row_url 'route' arg … id [as var] %}: {% url %} for table rows (iam_portal.links)."""
+    return _row_url(name, *args)
 
 
 @register.filter
