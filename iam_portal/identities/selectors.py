@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from typing import NamedTuple
 
 from django.db.models import (
     CharField,
     Count,
     Exists,
     OuterRef,
-    Prefetch,
     QuerySet,
     Subquery,
     Value,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.shortcuts import get_object_or_404
@@ -64,15 +63,26 @@ def user_rows(company: Company, *, search: str = "") -> QuerySet:
     return _person_rows(company_users(company), search)
 
 
+class GroupTag(NamedTuple):
+    """A group a user belongs to, as the Users table shows it."""
+
+    group_id: int
+    name: str
+
+
 def company_user_page(company: Company, *, search: str = "", **order) -> Page:
     page = sorted_page(user_rows(company, search=search), USER_SORTS, **order)
+    # One query for the groups of every user on the page, as plain rows (no model instances to build).
+    groups = {row.pk: [] for row in page.rows}
     memberships = (
-        GroupMembership.objects.filter(group__company=company).select_related("group").order_by("group__name")
+        GroupMembership.objects.filter(group__company=company, user_id__in=list(groups))
+        .values_list("user_id", "group_id", "group__name")
+        .order_by("group__name")
     )
-    # One query for the groups of every user on the page.
-    prefetch_related_objects(
-        page.rows, Prefetch("memberships", queryset=memberships, to_attr="company_memberships")
-    )
+    for user_id, group_id, name in memberships:
+        groups[user_id].append(GroupTag(group_id, name))
+    for row in page.rows:
+        row.company_memberships = groups[row.pk]
     return page
 
 
