@@ -612,8 +612,13 @@ try:
     import psycopg
 
     class _PreparedCursor(psycopg.Cursor):
+        logged = False  # Django logs this query (DEBUG, CaptureQueriesContext): keep its text for the log
+
         def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+            result = super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+            if self.logged:  # what Django's last_executed_query reads (the statement, with $n placeholders)
+                self._query = self._convert_query(query, params)
+            return result
 
 except ImportError:  # SQLite only: psycopg is not there and not needed
     _PreparedCursor = None
@@ -652,7 +657,9 @@ def _statement_cursor():
     raw = connection.connection
     if raw.prepare_threshold is None:  # Django's "never": let explicit prepares through, nothing automatic
         raw.prepare_threshold = 2**31 - 1
-    return connection._prepare_cursor(_PreparedCursor(raw))
+    cursor = _PreparedCursor(raw)
+    cursor.logged = connection.queries_logged
+    return connection._prepare_cursor(cursor)
 
 
 def _grant_rows(bindings: QuerySet[RoleBinding]):

@@ -423,6 +423,10 @@ class EnvironmentCell:
     then: str = ""
     binding_pk: int | None = None
 
+    @property
+    def no_role_label(self) -> str:
+        return f"No role on {self.environment.name}"
+
 
 @dataclass
 class ProjectIdentityRow(_Row):

@@ -5,6 +5,7 @@ from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timeuntil
 
 from iam_portal.access import catalogue
@@ -87,6 +88,32 @@ def role_badge(
             '<span class="role role-{} role-inherited" title="{}">{} ({})</span>', role, title, label, source
         )
     return format_html('<span class="role role-{}">{}</span>', role, label)
+
+
+@register.simple_tag
+def role_cell(
+    role: str | None,
+    *,
+    until=None,
+    then: str | None = None,
+    source: str = "",
+    title: str = "",
+    inherited=(),
+    inherited_title: str = "",
+    none: str = "",
+    none_label: str = "",
+) -> str:
+    """A table cell of roles, in one tag (a Project IAM row has six): the identity's own role (`role`, with
+    its end, marked with `source` / `title` when it is itself inherited), the roles reaching it from elsewhere
+    (`inherited`: each with role, source, until and then; drawn dashed with `inherited_title`), or `none`
+    when there is neither."""
+    own = role_badge(role, until=until, then=then, source=source, title=title) if role else ""
+    others = [
+        role_badge(i.role, source=i.source, title=inherited_title, until=i.until, then=i.then) for i in inherited
+    ]
+    if not own and not others:
+        return role_badge(None, none=none, none_label=none_label)
+    return format_html("{} {}", own, mark_safe("".join(others)))  # noqa: S308 (each badge is escaped)
 
 
 @register.simple_tag
