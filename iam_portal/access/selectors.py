@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import (
     CharField,
@@ -543,6 +544,23 @@ def project_identity_counts(
     return counts
 
 
+class _BindingRow(NamedTuple):
+    """A binding as the Project IAM table reads it: a plain row, not a model instance (a page reads hundreds)."""
+
+    pk: int
+    role: str
+    until: datetime.datetime | None
+    role_after: str
+    user_id: int | None
+    group_id: int | None
+    service_account_id: int | None
+    company_id: int | None
+    project_id: int | None
+    environment_id: int | None
+
+    role_at = RoleBinding.role_at  # the same rule
+
+
 def _attach_project_roles(
     project: Project, environments: list[Environment], rows: list[ProjectIdentityRow]
 ) -> None:
@@ -576,7 +594,7 @@ def _attach_project_roles(
     held: dict[tuple[str, int], dict] = defaultdict(dict)
     ends: dict[tuple, tuple] = {}
     now = timezone.now()
-    for binding in bindings.order_by():
+    for binding in map(_BindingRow._make, bindings.order_by().values_list(*_BindingRow._fields)):
         user_id, group_id = binding.user_id, binding.group_id
         subject = (
             (USER, user_id)
