@@ -615,7 +615,9 @@ try:
         logged = False  # Django logs this query (DEBUG, CaptureQueriesContext): keep its text for the log
 
         def execute(self, query, params=None, *, prepare=None, binary=None):
-            result = super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+            result = super().execute(
+                query, params, prepare=True if prepare is None else prepare, binary=binary
+            )
             if self.logged:  # what Django's last_executed_query reads (the statement, with $n placeholders)
                 self._query = self._convert_query(query, params)
             return result

@@ -15,10 +15,10 @@ from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAI
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
 from tests.helpers import (
-    RECOUNT,
     ANONYMOUS,
     HX,
     OTHER_COMPANY_OWNER,
+    RECOUNT,
     Persona,
     assert_access_matrix,
     assert_company_matrix,

@@ -12,8 +12,8 @@ from iam_portal.access.catalogue import COMPANY_OWNER, DEVELOPER, GUEST, MAINTAI
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, User
 from tests.helpers import (
-    RECOUNT,
     HX,
+    RECOUNT,
     assert_company_matrix,
     assert_csrf_refused,
     assert_form_refused,

@@ -109,7 +109,8 @@ def role_cell(
     when there is neither."""
     own = role_badge(role, until=until, then=then, source=source, title=title) if role else ""
     others = [
-        role_badge(i.role, source=i.source, title=inherited_title, until=i.until, then=i.then) for i in inherited
+        role_badge(i.role, source=i.source, title=inherited_title, until=i.until, then=i.then)
+        for i in inherited
     ]
     if not own and not others:
         return role_badge(None, none=none, none_label=none_label)
