@@ -113,6 +113,14 @@ class RoleBinding(models.Model):
         indexes = [
             # "Every binding on this resource" (IAM tables, owner checks).
             models.Index(fields=["company", "role"], name="binding_company_role_idx"),
+            # The last-owner rule asks for lasting owners (`selectors.company_owners`): "Company Owner, or
+            # back to Company Owner after a time-limited role". Without it, every owner check read all
+            # 67,000 company bindings of the 100k company (18 ms, twice per role dialog).
+            models.Index(
+                fields=["company"],
+                name="binding_company_owner_idx",
+                condition=Q(role=catalogue.COMPANY_OWNER) | Q(role_after=catalogue.COMPANY_OWNER),
+            ),
             models.Index(fields=["project"], name="binding_project_idx"),
             models.Index(fields=["environment"], name="binding_environment_idx"),
             # `expire_grants` finds the ended grants.
