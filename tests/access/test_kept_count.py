@@ -157,3 +157,21 @@ def test_the_iam_and_users_pages_show_the_new_number_at_once(demo, login):
     assert f"{before} users" in client.get("/companies/acme/users/").content.decode()
     GroupMembership.objects.create(group=demo.developers, user=new_user("shown"))
     assert f"{before + 1} users" in client.get("/companies/acme/users/").content.decode()
+
+
+@pytest.mark.django_db
+def test_every_trigger_is_in_place():
+    """A migration that rebuilds a table on SQLite drops its triggers: after all migrations, all six are there."""
+    if connection.vendor == "postgresql":
+        sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        names = {row[0] for row in cursor.fetchall()}
+    expected = {
+        f"{table}_count_{event}"
+        for table in ("binding", "membership")
+        for event in ("insert", "update", "delete")
+    }
+    assert expected <= names
