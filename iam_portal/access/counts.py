@@ -9,23 +9,49 @@ and used only while it is: a count made while a change commits is never taken fo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db.models import Min
 from django.utils import timezone
 
 from iam_portal.access.models import CompanyUserCount, RoleBinding
+from iam_portal.orgs.models import Company
+
+# Company id → its user count, for the length of one request that writes nothing (`counts_remembered`): a
+# table reads the count to choose how to read the company's users (`subjects.table_users`), then shows it.
+_remembered: ContextVar[dict | None] = ContextVar("company_user_counts", default=None)
 
 
-def kept_user_count(company_id: int, count: Callable[[], int]) -> int:
+@contextmanager
+def counts_remembered() -> Iterator[None]:
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
+def kept_user_count(company: Company, count: Callable[[], int]) -> int:
     """The kept count while it is current; otherwise `count()`, kept for the version it was made at."""
-    now = timezone.now()
+    remembered = _remembered.get()
+    if remembered is not None and company.pk in remembered:
+        return remembered[company.pk]
+    users = _kept_user_count(company, count)
+    if remembered is not None:
+        remembered[company.pk] = users
+    return users
+
+
+def _kept_user_count(company: Company, count: Callable[[], int]) -> int:
+    now, company_id = timezone.now(), company.pk
     kept = CompanyUserCount.objects.filter(company_id=company_id).first()
     if (
         kept is not None
         and kept.counted_version == kept.version
         and kept.counted_at is not None
-        and kept.counted_at <= now
+        and company.created_at <= kept.counted_at <= now
         and (kept.fresh_until is None or now < kept.fresh_until)
     ):
         return kept.users

@@ -47,6 +47,7 @@ from iam_portal.access.subjects import (
     kind_of,
     search_q,
     subject_name,
+    table_users,
     with_company_role,
 )
 from iam_portal.audit.models import Action, AuditEvent, Outcome
@@ -256,11 +257,25 @@ def takes_away(access: AccessResolver, capability: str, subject: Subject, obj: R
 _USER_DISPLAY = Coalesce(NullIf("full_name", Value("")), "email", output_field=CharField())  # as shown
 
 
-def identity_querysets(company: Company, *, kind: str | None = None, search: str = "") -> dict[str, QuerySet]:
+def identity_querysets(
+    company: Company,
+    *,
+    kind: str | None = None,
+    search: str = "",
+    sort: str = "name",
+    users_from_company_side: bool | None = None,
+) -> dict[str, QuerySet]:
     """One queryset per identity kind shown, annotated for the merged keyset sort (`sort_name`, `kind_order`),
     with the direct company role (`company_role`, `role_rank`) and a `display` name."""
+    # How to read the company's users: `table_users` chooses for a table page; callers that read them all
+    # (the API's lists) or narrow them otherwise (Project IAM for viewers) say so.
+    users = (
+        table_users(company, sort=sort)
+        if users_from_company_side is None
+        else company_users(company, from_company_side=users_from_company_side)
+    )
     querysets = {
-        USER: (company_users(company).annotate(display=_USER_DISPLAY), "display"),
+        USER: (users.annotate(display=_USER_DISPLAY), "display"),
         GROUP: (with_company_role(Group.objects.filter(company=company), company), "name"),
         SERVICE_ACCOUNT: (with_company_role(ServiceAccount.objects.filter(company=company), company), "name"),
     }
@@ -336,7 +351,7 @@ def company_identity_page(company: Company, *, kind: str | None = None, search: 
     """One page of the company IAM table (`order`: sort, after, before, size as for `sorted_page`). Users are
     sorted by their effective company role, computed in SQL (`effective_rank`); one more query names the
     groups it comes from."""
-    querysets = identity_querysets(company, kind=kind, search=search)
+    querysets = identity_querysets(company, kind=kind, search=search, sort=order.get("sort") or "name")
     now = timezone.now()
     for kind_id, queryset in querysets.items():
         if kind_id == USER:
@@ -494,7 +509,7 @@ def project_identity_querysets(
     that reach the project (`_reaching`), searched by the name the table shows, never by email or client id."""
     if not members_only:
         return identity_querysets(project.company, kind=kind, search=search)
-    querysets = identity_querysets(project.company, kind=kind)
+    querysets = identity_querysets(project.company, kind=kind, users_from_company_side=False)
     for kind_id, queryset in querysets.items():
         queryset = queryset.filter(_reaching(project, environments, kind_id))
         if search.strip():

@@ -134,7 +134,7 @@ def company_identities(
     `with_access_only`, only identities that reach one of them (by any role of their own or of a group)
     are listed, which is what those who may view a project but not manage its identities see.
     """
-    querysets = selectors.identity_querysets(company)
+    querysets = selectors.identity_querysets(company, users_from_company_side=True)  # every user is listed
     fields = {
         USER: ("pk", "display", "company_role", "company_until"),
         GROUP: ("pk", "name", "company_role", "company_until"),
@@ -264,7 +264,7 @@ def _group_roles(company: Company) -> dict[int, tuple[str, str, str | None]]:
 def company_user_identities(company: Company) -> list[dict]:
     """UserIdentity items sorted by name: three queries (users, the company's groups, memberships)."""
     users = list(
-        selectors.identity_querysets(company, kind=USER)[USER]
+        selectors.identity_querysets(company, kind=USER, users_from_company_side=True)[USER]
         .order_by("sort_name", "pk")
         .values_list("pk", "email", "full_name", "display", "company_role", "company_until", "last_login")
     )

@@ -24,8 +24,8 @@ from iam_portal.access.subjects import (
     GROUP,
     SERVICE_ACCOUNT,
     USER,
-    company_users,
     search_q,
+    table_users,
     with_company_role,
 )
 from iam_portal.identities.models import Group, GroupMembership, ServiceAccount, User
@@ -59,8 +59,8 @@ def company_member(company: Company, email: str) -> User | None:
     )
 
 
-def user_rows(company: Company, *, search: str = "") -> QuerySet:
-    return _person_rows(company_users(company), search)
+def user_rows(company: Company, *, search: str = "", sort: str = "name") -> QuerySet:
+    return _person_rows(table_users(company, sort=sort), search)
 
 
 class GroupTag(NamedTuple):
@@ -71,7 +71,9 @@ class GroupTag(NamedTuple):
 
 
 def company_user_page(company: Company, *, search: str = "", **order) -> Page:
-    page = sorted_page(user_rows(company, search=search), USER_SORTS, **order)
+    page = sorted_page(
+        user_rows(company, search=search, sort=order.get("sort") or "name"), USER_SORTS, **order
+    )
     # One query for the groups of every user on the page, as plain rows (no model instances to build).
     groups = {row.pk: [] for row in page.rows}
     memberships = (

@@ -123,7 +123,7 @@ def test_a_count_is_not_kept_over_a_newer_version(demo):
         GroupMembership.objects.create(group=demo.developers, user=new_user("meanwhile"))
         return 42
 
-    assert kept_user_count(demo.acme.pk, count_while_someone_writes) == 42
+    assert kept_user_count(demo.acme, count_while_someone_writes) == 42
     row = kept(demo.acme)
     assert row.version == version + 1 and row.counted_version != row.version
     assert company_user_count(demo.acme) == counted_afresh(demo.acme)
