@@ -913,10 +913,15 @@ def open_dialog(link: Locator, heading: str) -> Locator:
     link.click()
     loaded = dialog(link.page)
     expect(loaded.get_by_role("heading", name=heading)).to_be_visible()
-    # htmx shows swapped content at once but binds its triggers (a select's live preview, a role picker's
-    # summary) only when it settles, 20 ms later: a test is faster than a person, so wait for that too.
-    expect(link.page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
+    expect_settled(link.page)
     return loaded
+
+
+def expect_settled(page: Page) -> None:
+    """htmx shows swapped content at once but binds its triggers (a select's live preview, a role picker's
+    summary) only when it settles, 20 ms later, and a request may still be on its way: a test is faster than a
+    person, so wait until nothing is in flight before typing into what was swapped in."""
+    expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
 
 
 def submit_company_role(page: Page, role: str, button: str) -> None:

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from iam_portal.access.models import RoleBinding
 from iam_portal.identities.models import Group, GroupMembership, User
-from tests.helpers import dialog, expect_dialog_closed, open_dialog, submit_company_role
+from tests.helpers import dialog, expect_dialog_closed, expect_settled, open_dialog, submit_company_role
 
 OWNER = "owner@acme.test"
 
@@ -25,7 +25,7 @@ def test_create_a_group_with_members_then_add_and_remove_members(signed_in, url,
     dialog(page).get_by_label("Name").fill("Acme Developers")
     submit_company_role(page, "Reporter", "Create group")
     expect(dialog(page).locator(".error")).to_contain_text("already has a group named")
-
+    expect_settled(page)  # the refused form was swapped in: type only once it has settled
     dialog(page).get_by_label("Name").fill("Release Team")
     dialog(page).get_by_label("Members").fill("designer1@acme.test\ndesigner2@acme.test")
     dialog(page).get_by_role("button", name="Create group").click()
