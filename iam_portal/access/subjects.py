@@ -23,7 +23,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from iam_portal.access.counts import kept_user_count
+from iam_portal.access.counts import kept_user_count, kept_user_count_hint
 from iam_portal.access.models import (
     RoleBinding,
     effective_rank_expression,
@@ -142,10 +142,10 @@ SMALL_COMPANY_USERS = 5_000
 
 def table_users(company: Company, *, sort: str = "name") -> QuerySet[User]:
     """The company's users for one of its tables, read the cheaper way for its size and sort."""
-    by_role = sort.lstrip("-") == "role"  # every user is ranked before the first row: read only the company's
-    return company_users(
-        company, from_company_side=by_role or company_user_count(company) <= SMALL_COMPANY_USERS
-    )
+    if sort.lstrip("-") == "role":  # every user is ranked before the first row: read only the company's
+        return company_users(company, from_company_side=True)
+    size = kept_user_count_hint(company)  # the last count kept, current or not: it only chooses the way
+    return company_users(company, from_company_side=size is not None and size <= SMALL_COMPANY_USERS)
 
 
 def company_user_q(company: Company) -> Q:
