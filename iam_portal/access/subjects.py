@@ -117,8 +117,7 @@ def company_users(company: Company, *, from_company_side: bool = False) -> Query
     EXISTS would make PostgreSQL hash every membership of the company on each request): cheap when the
     company's users are a large share of the Console's accounts. `from_company_side` finds them from the
     company's bindings and groups instead (a UNION), which costs the company's size rather than the
-    Console's: for a small company among many accounts, and whenever every user is read anyway (sorting by
-    role). `table_users` chooses.
+    Console's: for a small company among many accounts. `table_users` chooses.
     """
     users = with_company_role(User.objects.all(), company)
     if from_company_side:
@@ -141,9 +140,9 @@ SMALL_COMPANY_USERS = 5_000
 
 
 def table_users(company: Company, *, sort: str = "name") -> QuerySet[User]:
-    """The company's users for one of its tables, read the cheaper way for its size and sort."""
-    if sort.lstrip("-") == "role":  # every user is ranked before the first row: read only the company's
-        return company_users(company, from_company_side=True)
+    """The company's users for one of its tables, read the cheaper way for its size. (`sort` is there to choose
+    by too: sorting by role reads every user of the company whichever way; from its side measured slower for a
+    company that is most of the Console (1.9 s against 1.3 s at 100k), faster for one that is a small share.)"""
     size = kept_user_count_hint(company)  # the last count kept, current or not: it only chooses the way
     return company_users(company, from_company_side=size is not None and size <= SMALL_COMPANY_USERS)
 
