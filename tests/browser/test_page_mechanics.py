@@ -16,6 +16,7 @@ from tests.helpers import (
     TABLE_PAGES,
     dialog,
     expect_dialog_closed,
+    expect_settled,
     open_dialog,
     portal_url,
     submit_company_role,
@@ -68,6 +69,7 @@ def test_back_restores_the_whole_page(signed_in, url, demo, name, search):
     page.go_forward()
     expect(page).to_have_url(searched)
     expect_whole_page(page, heading)
+    expect_settled(page)  # htmx restores the page from its history: a click during that can be lost
     page.get_by_role("navigation", name="Acme").get_by_role("link", name="Overview", exact=True).click()
     expect(page).to_have_url(url("/companies/acme/"))
     page.go_back()
